@@ -1,0 +1,208 @@
+//! Every number that appears on the wire, with the document that assigns it.
+//!
+//! Nothing else in the codec spells a raw code: a reader checking herald
+//! against the IANA registries only needs this file.
+
+/// BGP version herald speaks (RFC 4271 §4.2).
+pub const BGP_VERSION: u8 = 4;
+/// Placeholder 2-byte ASN for 4-byte ASNs (RFC 6793 §9).
+pub const AS_TRANS: u16 = 23456;
+/// TCP port for BGP (RFC 4271 §8.2.1).
+pub const BGP_PORT: u16 = 179;
+
+/// Message types (RFC 4271 §4.1, RFC 2918 §3).
+pub mod message_type {
+    pub const OPEN: u8 = 1;
+    pub const UPDATE: u8 = 2;
+    pub const NOTIFICATION: u8 = 3;
+    pub const KEEPALIVE: u8 = 4;
+    pub const ROUTE_REFRESH: u8 = 5;
+}
+
+/// OPEN optional parameter types (RFC 5492 §4).
+pub mod open_param {
+    pub const CAPABILITIES: u8 = 2;
+}
+
+/// Capability codes (RFC 5492 §4; IANA "Capability Codes").
+pub mod capability {
+    /// RFC 4760 §8.
+    pub const MULTIPROTOCOL: u8 = 1;
+    /// RFC 2918 §2.
+    pub const ROUTE_REFRESH: u8 = 2;
+    /// RFC 4724 §3.
+    pub const GRACEFUL_RESTART: u8 = 64;
+    /// RFC 6793 §3.
+    pub const FOUR_OCTET_AS: u8 = 65;
+}
+
+/// Address family identifiers (IANA "Address Family Numbers").
+pub mod afi {
+    pub const IPV4: u16 = 1;
+    pub const IPV6: u16 = 2;
+}
+
+/// Subsequent address family identifiers (RFC 4760 §6).
+pub mod safi {
+    pub const UNICAST: u8 = 1;
+}
+
+/// Path attribute flags (RFC 4271 §4.3).
+pub mod attr_flag {
+    pub const OPTIONAL: u8 = 0x80;
+    pub const TRANSITIVE: u8 = 0x40;
+    pub const PARTIAL: u8 = 0x20;
+    pub const EXTENDED_LENGTH: u8 = 0x10;
+}
+
+/// Path attribute type codes (IANA "BGP Path Attributes").
+pub mod attr_type {
+    /// RFC 4271 §5.1.1.
+    pub const ORIGIN: u8 = 1;
+    /// RFC 4271 §5.1.2.
+    pub const AS_PATH: u8 = 2;
+    /// RFC 4271 §5.1.3.
+    pub const NEXT_HOP: u8 = 3;
+    /// RFC 4271 §5.1.4.
+    pub const MULTI_EXIT_DISC: u8 = 4;
+    /// RFC 4271 §5.1.5.
+    pub const LOCAL_PREF: u8 = 5;
+    /// RFC 4271 §5.1.6.
+    pub const ATOMIC_AGGREGATE: u8 = 6;
+    /// RFC 4271 §5.1.7 (4-byte form with RFC 6793).
+    pub const AGGREGATOR: u8 = 7;
+    /// RFC 1997.
+    pub const COMMUNITIES: u8 = 8;
+    /// RFC 4760 §3.
+    pub const MP_REACH_NLRI: u8 = 14;
+    /// RFC 4760 §4.
+    pub const MP_UNREACH_NLRI: u8 = 15;
+    /// RFC 4360 §2.
+    pub const EXTENDED_COMMUNITIES: u8 = 16;
+    /// RFC 6793 §3.
+    pub const AS4_PATH: u8 = 17;
+    /// RFC 6793 §3.
+    pub const AS4_AGGREGATOR: u8 = 18;
+    /// RFC 8092 §3.
+    pub const LARGE_COMMUNITY: u8 = 32;
+}
+
+/// ORIGIN values (RFC 4271 §5.1.1).
+pub mod origin {
+    pub const IGP: u8 = 0;
+    pub const EGP: u8 = 1;
+    pub const INCOMPLETE: u8 = 2;
+}
+
+/// AS_PATH segment types (RFC 4271 §4.3; RFC 5065 §3 for confederations).
+pub mod as_path_segment {
+    pub const AS_SET: u8 = 1;
+    pub const AS_SEQUENCE: u8 = 2;
+    pub const AS_CONFED_SEQUENCE: u8 = 3;
+    pub const AS_CONFED_SET: u8 = 4;
+}
+
+/// Well-known communities (RFC 1997; IANA "BGP Well-known Communities").
+pub mod community {
+    /// RFC 8326 §5.
+    pub const GRACEFUL_SHUTDOWN: u32 = 0xFFFF_0000;
+    /// RFC 7611 §3.
+    pub const ACCEPT_OWN: u32 = 0xFFFF_0001;
+    /// RFC 7999 §5.
+    pub const BLACKHOLE: u32 = 0xFFFF_029A;
+    /// RFC 1997.
+    pub const NO_EXPORT: u32 = 0xFFFF_FF01;
+    /// RFC 1997.
+    pub const NO_ADVERTISE: u32 = 0xFFFF_FF02;
+    /// RFC 1997.
+    pub const NO_EXPORT_SUBCONFED: u32 = 0xFFFF_FF03;
+    /// RFC 3765 §5.
+    pub const NOPEER: u32 = 0xFFFF_FF04;
+}
+
+/// Extended community types used in configuration (RFC 4360 §3, RFC 5668).
+pub mod ext_community {
+    /// Transitive two-octet AS-specific (RFC 4360 §3.1).
+    pub const TWO_OCTET_AS: u8 = 0x00;
+    /// Transitive IPv4-address-specific (RFC 4360 §3.2).
+    pub const IPV4_ADDRESS: u8 = 0x01;
+    /// Transitive four-octet AS-specific (RFC 5668 §2).
+    pub const FOUR_OCTET_AS: u8 = 0x02;
+    /// Sub-type Route Target (RFC 4360 §4).
+    pub const ROUTE_TARGET: u8 = 0x02;
+    /// Sub-type Route Origin (RFC 4360 §5).
+    pub const ROUTE_ORIGIN: u8 = 0x03;
+}
+
+/// NOTIFICATION error codes (RFC 4271 §4.5) and their subcodes.
+pub mod error_code {
+    pub const MESSAGE_HEADER: u8 = 1;
+    pub const OPEN_MESSAGE: u8 = 2;
+    pub const UPDATE_MESSAGE: u8 = 3;
+    pub const HOLD_TIMER_EXPIRED: u8 = 4;
+    pub const FSM: u8 = 5;
+    pub const CEASE: u8 = 6;
+    /// RFC 7313 §5.
+    pub const ROUTE_REFRESH_MESSAGE: u8 = 7;
+}
+
+/// Message Header Error subcodes (RFC 4271 §6.1).
+pub mod header_subcode {
+    pub const CONNECTION_NOT_SYNCHRONIZED: u8 = 1;
+    pub const BAD_MESSAGE_LENGTH: u8 = 2;
+    pub const BAD_MESSAGE_TYPE: u8 = 3;
+}
+
+/// OPEN Message Error subcodes (RFC 4271 §6.2, RFC 5492 §5).
+pub mod open_subcode {
+    pub const UNSUPPORTED_VERSION_NUMBER: u8 = 1;
+    pub const BAD_PEER_AS: u8 = 2;
+    pub const BAD_BGP_IDENTIFIER: u8 = 3;
+    pub const UNSUPPORTED_OPTIONAL_PARAMETER: u8 = 4;
+    pub const UNACCEPTABLE_HOLD_TIME: u8 = 6;
+    /// RFC 5492 §5.
+    pub const UNSUPPORTED_CAPABILITY: u8 = 7;
+    /// RFC 9234 §3.
+    pub const ROLE_MISMATCH: u8 = 11;
+}
+
+/// UPDATE Message Error subcodes (RFC 4271 §6.3).
+pub mod update_subcode {
+    pub const MALFORMED_ATTRIBUTE_LIST: u8 = 1;
+    pub const UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE: u8 = 2;
+    pub const MISSING_WELL_KNOWN_ATTRIBUTE: u8 = 3;
+    pub const ATTRIBUTE_FLAGS_ERROR: u8 = 4;
+    pub const ATTRIBUTE_LENGTH_ERROR: u8 = 5;
+    pub const INVALID_ORIGIN_ATTRIBUTE: u8 = 6;
+    pub const INVALID_NEXT_HOP_ATTRIBUTE: u8 = 8;
+    pub const OPTIONAL_ATTRIBUTE_ERROR: u8 = 9;
+    pub const INVALID_NETWORK_FIELD: u8 = 10;
+    pub const MALFORMED_AS_PATH: u8 = 11;
+}
+
+/// Finite State Machine Error subcodes (RFC 6608 §3).
+pub mod fsm_subcode {
+    pub const UNSPECIFIED: u8 = 0;
+    pub const UNEXPECTED_IN_OPEN_SENT: u8 = 1;
+    pub const UNEXPECTED_IN_OPEN_CONFIRM: u8 = 2;
+    pub const UNEXPECTED_IN_ESTABLISHED: u8 = 3;
+}
+
+/// Cease subcodes (RFC 4486 §4, RFC 8203/9003 for the shutdown message).
+pub mod cease_subcode {
+    pub const MAX_PREFIXES_REACHED: u8 = 1;
+    pub const ADMINISTRATIVE_SHUTDOWN: u8 = 2;
+    pub const PEER_DE_CONFIGURED: u8 = 3;
+    pub const ADMINISTRATIVE_RESET: u8 = 4;
+    pub const CONNECTION_REJECTED: u8 = 5;
+    pub const OTHER_CONFIGURATION_CHANGE: u8 = 6;
+    pub const CONNECTION_COLLISION_RESOLUTION: u8 = 7;
+    pub const OUT_OF_RESOURCES: u8 = 8;
+    /// RFC 8538 §5.
+    pub const HARD_RESET: u8 = 9;
+    /// RFC 9384 §4.
+    pub const BFD_DOWN: u8 = 10;
+}
+
+/// Longest shutdown communication in octets (RFC 9003 §2).
+pub const MAX_SHUTDOWN_MESSAGE_LEN: usize = 255;

@@ -1,0 +1,2 @@
+//! herald announces service addresses (VIPs) to routers over BGP.
+pub mod bgp;
