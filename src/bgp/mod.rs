@@ -1,2 +1,3 @@
 //! BGP: the wire codec, the session state machine and the per-peer task.
+pub mod fsm;
 pub mod wire;
