@@ -46,11 +46,30 @@
 //!   incoming connection, is never entered and is not modelled.
 //! - After a failure the session returns to Idle and restarts on its own
 //!   once the connect-retry timer fires: RFC 4271's automatic start with
-//!   DampPeerOscillations (Events 3/4, §8.1.1), where the Idle hold time is
-//!   the exponential backoff of the [`backoff`] module. The optional
+//!   DampPeerOscillations (Event 6, then Event 13 IdleHoldTimer_Expires;
+//!   §8.1.1, §8.1.2), where the Idle hold time is the exponential, jittered
+//!   backoff of the `backoff` submodule. The optional
 //!   DelayOpen, SendNOTIFICATIONwithoutOPEN and BGP-level connect timeouts
 //!   are not used: the I/O layer reports a connect timeout as
 //!   [`Input::ConnectFailed`].
+//!
+//! Two choices the RFCs leave open:
+//!
+//! - The backoff returns to its base delay when a session reaches
+//!   Established. A completed OPEN exchange shows that the peer is
+//!   configured for us, and the state machine has no clock to tell how long
+//!   a session stayed up. The cost: a peer that accepts the session and
+//!   then drops it at once is retried every `connect_retry` (jittered),
+//!   which is the plain RFC 4271 ConnectRetryTimer rate.
+//! - When the peer offers none of our families, we send OPEN Message Error /
+//!   Unsupported Capability (2, 7) listing our multiprotocol capabilities
+//!   (RFC 5492 §5): the failure is found while processing the OPEN, and the
+//!   peer's operator sees exactly what we need. A Cease such as Other
+//!   Configuration Change would claim that our configuration changed, which
+//!   is not what happened. RFC 5492 §5 adds that such a peering SHOULD NOT
+//!   be re-established automatically; herald retries under the capped
+//!   backoff anyway, because it runs unattended and the fix is usually on
+//!   the router.
 
 mod backoff;
 #[cfg(test)]
@@ -431,8 +450,7 @@ impl Session {
         actions
     }
 
-    /// Send `notification` because of an error on our side of the
-    /// judgement, then fail.
+    /// Report an error we detected with `notification`, then fail.
     fn notify(&mut self, notification: Notification) -> Vec<Action> {
         let reason = DownReason::NotificationSent(notification.clone());
         self.fail(Some(notification), reason)
@@ -677,9 +695,10 @@ fn peer_asn(open: &Open) -> u32 {
 }
 
 /// Families the peer offers. A speaker that sends no multiprotocol
-/// capability at all is a plain RFC 4271 speaker: IPv4 unicast only (RFC
-/// 4760 §8). One that sends only families we do not know offers nothing we
-/// can use.
+/// capability at all is a plain RFC 4271 speaker, which carries IPv4 unicast
+/// in the classic UPDATE fields (RFC 4271 §4.3); RFC 4760 §8 makes the
+/// capability the way to offer anything else. A speaker that sends only
+/// families we do not know offers nothing we can use.
 fn peer_families(capabilities: &[Capability]) -> Vec<Family> {
     let mut multiprotocol = false;
     let mut families = Vec::new();
