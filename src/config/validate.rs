@@ -33,7 +33,11 @@ const MAX_AS_PATH_PREPEND: i64 = 32;
 /// [`ConfigError`], naming the key at the reported position when there is
 /// one.
 pub(crate) fn toml_error(error: &toml::de::Error, text: &str, source: &Path) -> ConfigError {
-    let message = error.message().trim().replace('\n', "; ");
+    let message = error
+        .message()
+        .trim()
+        .replace('\n', "; ")
+        .replace("expected i64", "expected an integer");
     let Some(span) = error.span() else {
         return ConfigError::at(source, None, None, message);
     };
