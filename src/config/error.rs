@@ -155,3 +155,24 @@ impl fmt::Display for Warning {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_and_count_characters() {
+        let text = "ab\nçd☕x\n";
+        assert_eq!(Position::of(text, 0), Position { line: 1, column: 1 });
+        assert_eq!(Position::of(text, 3), Position { line: 2, column: 1 });
+        let x = text.find('x').unwrap_or_default();
+        assert_eq!(Position::of(text, x), Position { line: 2, column: 4 });
+        assert_eq!(Position::of(text, 1000), Position { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn an_error_without_a_position_names_only_the_file() {
+        let error = ConfigError::at(Path::new("h.toml"), None, None, "broken");
+        assert_eq!(error.to_string(), "h.toml: broken");
+    }
+}

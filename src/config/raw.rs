@@ -249,3 +249,39 @@ impl<'de> Deserialize<'de> for Tree {
         deserializer.deserialize_any(TreeVisitor)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path_at(text: &str, needle: &str) -> Option<String> {
+        let tree: Tree = toml::from_str(text).expect("valid TOML");
+        let offset = text.find(needle).expect("needle in text");
+        tree.path_at(offset)
+    }
+
+    #[test]
+    fn a_position_is_named_by_the_deepest_key_that_contains_it() {
+        let text = "[global]\nasn = 1\n\n[[peer]]\nasn = 2\n\n[[peer]]\nhold = 3\n\
+                    [[vip]]\ncommunities = [\"a\", \"b\"]\n";
+        assert_eq!(path_at(text, "asn = 1").as_deref(), Some("global.asn"));
+        assert_eq!(path_at(text, "1\n").as_deref(), Some("global.asn"));
+        assert_eq!(path_at(text, "hold").as_deref(), Some("peer[1].hold"));
+        assert_eq!(
+            path_at(text, "\"b\"").as_deref(),
+            Some("vip[0].communities[1]")
+        );
+    }
+
+    #[test]
+    fn keys_inside_inline_tables_are_found_too() {
+        let text = "peer = [{ asn = 1 }, { address = \"x\", port = 5 }]\n";
+        assert_eq!(path_at(text, "port").as_deref(), Some("peer[1].port"));
+    }
+
+    #[test]
+    fn a_position_outside_every_key_has_no_path() {
+        let text = "# comment\n[global]\nasn = 1\n";
+        assert_eq!(path_at(text, "comment"), None);
+    }
+}

@@ -154,7 +154,7 @@ struct Timers {
 }
 
 /// Where a resolved value came from: its key, or "default".
-fn from<T>(setting: Option<&Setting<T>>) -> String {
+fn provenance<T>(setting: Option<&Setting<T>>) -> String {
     setting.map_or_else(|| "default".to_string(), |s| s.key.clone())
 }
 
@@ -312,24 +312,25 @@ impl Validator<'_> {
     /// Parses the timer keys of one table; `prefix` is its key path.
     fn timers(&self, raw: RawTimers<'_>, prefix: &str) -> Result<Timers, ConfigError> {
         let key = |name: &str| format!("{prefix}.{name}");
-        let setting = |value: &Spanned<Scalar>, key: String, seconds: bool| {
-            let span = value.span();
-            if seconds {
-                let value = Duration::from_secs(self.seconds(value, &key)?.into());
-                Ok::<_, ConfigError>(Setting { value, span, key })
-            } else {
-                let value = self.duration(value, &key)?;
-                Ok(Setting { value, span, key })
-            }
+        let seconds = |value: &Spanned<Scalar>, key: String| {
+            let seconds = self.seconds(value, &key)?;
+            Ok::<_, ConfigError>(Setting {
+                value: seconds,
+                span: value.span(),
+                key,
+            })
         };
-        let to_u16 = |s: Setting<Duration>| Setting {
-            value: u16::try_from(s.value.as_secs()).unwrap_or(u16::MAX),
-            span: s.span,
-            key: s.key,
+        let duration = |value: &Spanned<Scalar>, key: String| {
+            let duration = self.duration(value, &key)?;
+            Ok::<_, ConfigError>(Setting {
+                value: duration,
+                span: value.span(),
+                key,
+            })
         };
         let hold_time = raw
             .hold_time
-            .map(|v| setting(v, key("hold-time"), true).map(to_u16))
+            .map(|v| seconds(v, key("hold-time")))
             .transpose()?;
         if let Some(hold) = &hold_time {
             if hold.value == 1 || hold.value == 2 {
@@ -346,11 +347,11 @@ impl Validator<'_> {
         }
         let keepalive = raw
             .keepalive
-            .map(|v| setting(v, key("keepalive"), true).map(to_u16))
+            .map(|v| seconds(v, key("keepalive")))
             .transpose()?;
         let connect_retry = raw
             .connect_retry
-            .map(|v| setting(v, key("connect-retry"), false))
+            .map(|v| duration(v, key("connect-retry")))
             .transpose()?;
         if let Some(retry) = &connect_retry {
             if retry.value.is_zero() {
@@ -363,7 +364,7 @@ impl Validator<'_> {
         }
         let connect_retry_max = raw
             .connect_retry_max
-            .map(|v| setting(v, key("connect-retry-max"), false))
+            .map(|v| duration(v, key("connect-retry-max")))
             .transpose()?;
         Ok(Timers {
             hold_time,
@@ -385,7 +386,7 @@ impl Validator<'_> {
                     k.key.clone(),
                     format!(
                         "keepalive is ignored: the hold time ({}) is 0, so no keepalives are sent",
-                        from(hold)
+                        provenance(hold)
                     ),
                 );
             }
@@ -414,7 +415,7 @@ impl Validator<'_> {
                             k.value,
                             k.key,
                             hold_time,
-                            from(hold)
+                            provenance(hold)
                         ),
                     ));
                 }
@@ -445,8 +446,8 @@ impl Validator<'_> {
                     format!(
                         "connect-retry-max {connect_retry_max:?} ({}) must be at least \
                          connect-retry {connect_retry:?} ({})",
-                        from(retry_max),
-                        from(retry)
+                        provenance(retry_max),
+                        provenance(retry)
                     ),
                 ));
             }
