@@ -1,2 +1,3 @@
 //! herald announces service addresses (VIPs) to routers over BGP.
 pub mod bgp;
+pub mod config;

@@ -1,0 +1,179 @@
+//! herald's configuration: one TOML file, deployed unchanged to every host.
+//!
+//! Loading happens in three steps, each in its own file:
+//!
+//! 1. [`raw`]: toml and serde read the text into a mirror of the file with
+//!    the position of every value; unknown keys and syntax errors stop here.
+//! 2. [`validate`]: the mirror becomes the typed [`Config`], with defaults
+//!    resolved (a peer's timers fall back to `[global]`, keepalive to a third
+//!    of the hold time, VIPs go to every peer) and every rule checked.
+//!    Values in their own syntax are parsed by [`duration`] and
+//!    [`community`].
+//! 3. [`error`]: each problem becomes a [`ConfigError`] or a [`Warning`]
+//!    naming file, line, column and key (`peer[0].hold-time`, 0-based).
+//!
+//! Nothing falls back silently: a value herald cannot honour is an error, a
+//! value it honours only partly is a warning. `examples/herald.toml`
+//! documents every key.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+mod community;
+mod duration;
+mod error;
+mod raw;
+mod validate;
+
+pub use error::{ConfigError, Warning};
+
+/// A validated configuration, every default resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file this configuration was read from.
+    pub source: PathBuf,
+    /// Settings for the whole speaker.
+    pub global: Global,
+    /// BGP neighbours, in file order. May be empty: herald then announces
+    /// nothing (the packaged example ships this way).
+    pub peers: Vec<Peer>,
+    /// Service addresses to announce, in file order.
+    pub vips: Vec<Vip>,
+}
+
+/// `[global]`: the local speaker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Global {
+    /// Local ASN, 1..=4294967295 (4-octet ASNs per RFC 6793).
+    pub asn: u32,
+    /// BGP Identifier sent in OPEN (RFC 4271 §4.2).
+    pub router_id: RouterId,
+}
+
+/// How the BGP Identifier is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouterId {
+    /// Each session uses its own local IPv4 address. IPv6 sessions have
+    /// none, so validation requires [`RouterId::Fixed`] when any peer is
+    /// reached over IPv6.
+    Auto,
+    /// The same identifier on every session; never `0.0.0.0`.
+    Fixed(Ipv4Addr),
+}
+
+/// One `[[peer]]`: a BGP neighbour and what to send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// Unique name; the address in canonical text form when not configured.
+    pub name: String,
+    /// Neighbour address herald connects to.
+    pub address: IpAddr,
+    /// Neighbour TCP port (179 unless configured).
+    pub port: u16,
+    /// Remote ASN; equal to [`Global::asn`] for iBGP.
+    pub asn: u32,
+    /// Local address to bind before connecting, same family as `address`.
+    pub local_address: Option<IpAddr>,
+    /// Hold time offered in OPEN, seconds: 0 or 3..=65535 (RFC 4271 §4.2).
+    pub hold_time: u16,
+    /// Keepalive interval in seconds, below `hold_time`; 0 when
+    /// `hold_time` is 0 (no keepalives, RFC 4271 §4.4).
+    pub keepalive: u16,
+    /// First delay before reconnecting; doubles after each failure.
+    pub connect_retry: Duration,
+    /// Cap of the reconnect backoff, at least `connect_retry`.
+    pub connect_retry_max: Duration,
+    /// Send IPv4 VIPs to this peer.
+    pub ipv4: bool,
+    /// Send IPv6 VIPs to this peer.
+    pub ipv6: bool,
+    /// Next hop for IPv4 VIPs instead of the session's local address;
+    /// always set when `ipv4` is true on an IPv6 session.
+    pub next_hop_ipv4: Option<Ipv4Addr>,
+    /// Next hop for IPv6 VIPs instead of the session's local address;
+    /// always set when `ipv6` is true on an IPv4 session.
+    pub next_hop_ipv6: Option<Ipv6Addr>,
+}
+
+impl Peer {
+    /// Whether the session with this peer is internal BGP.
+    pub fn is_ibgp(&self, local_asn: u32) -> bool {
+        self.asn == local_asn
+    }
+
+    /// Whether this peer is sent VIPs of `prefix`'s address family.
+    pub fn carries(&self, prefix: &IpNet) -> bool {
+        match prefix {
+            IpNet::V4(_) => self.ipv4,
+            IpNet::V6(_) => self.ipv6,
+        }
+    }
+}
+
+/// ORIGIN attribute value (RFC 4271 §5.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Origin {
+    /// Learned from an interior protocol: the default.
+    #[default]
+    Igp,
+    /// Learned from EGP.
+    Egp,
+    /// Learned some other way.
+    Incomplete,
+}
+
+impl Origin {
+    /// The attribute's wire value.
+    pub fn code(self) -> u8 {
+        use crate::bgp::wire::iana::origin;
+        match self {
+            Origin::Igp => origin::IGP,
+            Origin::Egp => origin::EGP,
+            Origin::Incomplete => origin::INCOMPLETE,
+        }
+    }
+}
+
+/// One `[[vip]]`: a prefix and the attributes it is announced with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vip {
+    /// The announced prefix, host bits clear.
+    pub prefix: IpNet,
+    /// MULTI_EXIT_DISC (RFC 4271 §5.1.4).
+    pub med: Option<u32>,
+    /// LOCAL_PREF (RFC 4271 §5.1.5), sent to iBGP peers only.
+    pub local_pref: Option<u32>,
+    /// Standard communities (RFC 1997), in file order.
+    pub communities: Vec<u32>,
+    /// Large communities (RFC 8092), in file order.
+    pub large_communities: Vec<[u32; 3]>,
+    /// Extended communities (RFC 4360), each its 8 wire octets.
+    pub extended_communities: Vec<[u8; 8]>,
+    /// How many extra times the local ASN is prepended, 0..=32.
+    pub as_path_prepend: u8,
+    /// ORIGIN attribute.
+    pub origin: Origin,
+    /// Indices into [`Config::peers`] this VIP is sent to, ascending;
+    /// every peer when the file does not say.
+    pub peers: Vec<usize>,
+}
+
+impl Config {
+    /// Reads and validates the file at `path`.
+    ///
+    /// Warnings are returned for the caller to print; they never stop herald.
+    pub fn load(path: &Path) -> Result<(Config, Vec<Warning>), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::io(path, e))?;
+        Config::parse(&text, path)
+    }
+
+    /// Validates `text`, naming `source` in errors and warnings.
+    pub fn parse(text: &str, source: &Path) -> Result<(Config, Vec<Warning>), ConfigError> {
+        let raw: raw::RawConfig =
+            toml::from_str(text).map_err(|e| validate::toml_error(&e, text, source))?;
+        validate::validate(&raw, text, source)
+    }
+}
