@@ -22,6 +22,8 @@ pub mod message_type {
 /// OPEN optional parameter types (RFC 5492 §4).
 pub mod open_param {
     pub const CAPABILITIES: u8 = 2;
+    /// Marks the extended optional parameters length format (RFC 9072 §2).
+    pub const EXTENDED_LENGTH: u8 = 255;
 }
 
 /// Capability codes (RFC 5492 §4; IANA "Capability Codes").
@@ -155,6 +157,8 @@ pub mod header_subcode {
 
 /// OPEN Message Error subcodes (RFC 4271 §6.2, RFC 5492 §5).
 pub mod open_subcode {
+    /// A recognized optional parameter is malformed (RFC 4271 §6.2).
+    pub const UNSPECIFIC: u8 = 0;
     pub const UNSUPPORTED_VERSION_NUMBER: u8 = 1;
     pub const BAD_PEER_AS: u8 = 2;
     pub const BAD_BGP_IDENTIFIER: u8 = 3;
@@ -168,6 +172,8 @@ pub mod open_subcode {
 
 /// UPDATE Message Error subcodes (RFC 4271 §6.3).
 pub mod update_subcode {
+    /// RFC 4271 §6.3.
+    pub const UNSPECIFIC: u8 = 0;
     pub const MALFORMED_ATTRIBUTE_LIST: u8 = 1;
     pub const UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE: u8 = 2;
     pub const MISSING_WELL_KNOWN_ATTRIBUTE: u8 = 3;
@@ -204,5 +210,133 @@ pub mod cease_subcode {
     pub const BFD_DOWN: u8 = 10;
 }
 
+/// ROUTE-REFRESH Message Error subcodes (RFC 7313 §5).
+pub mod route_refresh_subcode {
+    pub const INVALID_MESSAGE_LENGTH: u8 = 1;
+}
+
 /// Longest shutdown communication in octets (RFC 9003 §2).
 pub const MAX_SHUTDOWN_MESSAGE_LEN: usize = 255;
+
+/// Name of a path attribute type code, for logs and error messages.
+pub fn attr_type_name(type_code: u8) -> Option<&'static str> {
+    use attr_type::*;
+    Some(match type_code {
+        ORIGIN => "ORIGIN",
+        AS_PATH => "AS_PATH",
+        NEXT_HOP => "NEXT_HOP",
+        MULTI_EXIT_DISC => "MULTI_EXIT_DISC",
+        LOCAL_PREF => "LOCAL_PREF",
+        ATOMIC_AGGREGATE => "ATOMIC_AGGREGATE",
+        AGGREGATOR => "AGGREGATOR",
+        COMMUNITIES => "COMMUNITIES",
+        MP_REACH_NLRI => "MP_REACH_NLRI",
+        MP_UNREACH_NLRI => "MP_UNREACH_NLRI",
+        EXTENDED_COMMUNITIES => "EXTENDED_COMMUNITIES",
+        AS4_PATH => "AS4_PATH",
+        AS4_AGGREGATOR => "AS4_AGGREGATOR",
+        LARGE_COMMUNITY => "LARGE_COMMUNITY",
+        _ => return None,
+    })
+}
+
+/// Name of a NOTIFICATION error code (RFC 4271 §4.5).
+pub fn error_code_name(code: u8) -> Option<&'static str> {
+    use error_code::*;
+    Some(match code {
+        MESSAGE_HEADER => "Message Header Error",
+        OPEN_MESSAGE => "OPEN Message Error",
+        UPDATE_MESSAGE => "UPDATE Message Error",
+        HOLD_TIMER_EXPIRED => "Hold Timer Expired",
+        FSM => "Finite State Machine Error",
+        CEASE => "Cease",
+        ROUTE_REFRESH_MESSAGE => "ROUTE-REFRESH Message Error",
+        _ => return None,
+    })
+}
+
+/// Name of a NOTIFICATION error subcode within its code. Subcode 0 is
+/// "Unspecific" for every code that defines subcodes (RFC 4271 §4.5).
+pub fn error_subcode_name(code: u8, subcode: u8) -> Option<&'static str> {
+    let name = match (code, subcode) {
+        (error_code::MESSAGE_HEADER, header_subcode::CONNECTION_NOT_SYNCHRONIZED) => {
+            "Connection Not Synchronized"
+        }
+        (error_code::MESSAGE_HEADER, header_subcode::BAD_MESSAGE_LENGTH) => "Bad Message Length",
+        (error_code::MESSAGE_HEADER, header_subcode::BAD_MESSAGE_TYPE) => "Bad Message Type",
+        (error_code::OPEN_MESSAGE, open_subcode::UNSUPPORTED_VERSION_NUMBER) => {
+            "Unsupported Version Number"
+        }
+        (error_code::OPEN_MESSAGE, open_subcode::BAD_PEER_AS) => "Bad Peer AS",
+        (error_code::OPEN_MESSAGE, open_subcode::BAD_BGP_IDENTIFIER) => "Bad BGP Identifier",
+        (error_code::OPEN_MESSAGE, open_subcode::UNSUPPORTED_OPTIONAL_PARAMETER) => {
+            "Unsupported Optional Parameter"
+        }
+        (error_code::OPEN_MESSAGE, open_subcode::UNACCEPTABLE_HOLD_TIME) => {
+            "Unacceptable Hold Time"
+        }
+        (error_code::OPEN_MESSAGE, open_subcode::UNSUPPORTED_CAPABILITY) => {
+            "Unsupported Capability"
+        }
+        (error_code::OPEN_MESSAGE, open_subcode::ROLE_MISMATCH) => "Role Mismatch",
+        (error_code::UPDATE_MESSAGE, update_subcode::MALFORMED_ATTRIBUTE_LIST) => {
+            "Malformed Attribute List"
+        }
+        (error_code::UPDATE_MESSAGE, update_subcode::UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE) => {
+            "Unrecognized Well-known Attribute"
+        }
+        (error_code::UPDATE_MESSAGE, update_subcode::MISSING_WELL_KNOWN_ATTRIBUTE) => {
+            "Missing Well-known Attribute"
+        }
+        (error_code::UPDATE_MESSAGE, update_subcode::ATTRIBUTE_FLAGS_ERROR) => {
+            "Attribute Flags Error"
+        }
+        (error_code::UPDATE_MESSAGE, update_subcode::ATTRIBUTE_LENGTH_ERROR) => {
+            "Attribute Length Error"
+        }
+        (error_code::UPDATE_MESSAGE, update_subcode::INVALID_ORIGIN_ATTRIBUTE) => {
+            "Invalid ORIGIN Attribute"
+        }
+        (error_code::UPDATE_MESSAGE, update_subcode::INVALID_NEXT_HOP_ATTRIBUTE) => {
+            "Invalid NEXT_HOP Attribute"
+        }
+        (error_code::UPDATE_MESSAGE, update_subcode::OPTIONAL_ATTRIBUTE_ERROR) => {
+            "Optional Attribute Error"
+        }
+        (error_code::UPDATE_MESSAGE, update_subcode::INVALID_NETWORK_FIELD) => {
+            "Invalid Network Field"
+        }
+        (error_code::UPDATE_MESSAGE, update_subcode::MALFORMED_AS_PATH) => "Malformed AS_PATH",
+        (error_code::FSM, fsm_subcode::UNEXPECTED_IN_OPEN_SENT) => {
+            "Receive Unexpected Message in OpenSent State"
+        }
+        (error_code::FSM, fsm_subcode::UNEXPECTED_IN_OPEN_CONFIRM) => {
+            "Receive Unexpected Message in OpenConfirm State"
+        }
+        (error_code::FSM, fsm_subcode::UNEXPECTED_IN_ESTABLISHED) => {
+            "Receive Unexpected Message in Established State"
+        }
+        (error_code::CEASE, cease_subcode::MAX_PREFIXES_REACHED) => {
+            "Maximum Number of Prefixes Reached"
+        }
+        (error_code::CEASE, cease_subcode::ADMINISTRATIVE_SHUTDOWN) => "Administrative Shutdown",
+        (error_code::CEASE, cease_subcode::PEER_DE_CONFIGURED) => "Peer De-configured",
+        (error_code::CEASE, cease_subcode::ADMINISTRATIVE_RESET) => "Administrative Reset",
+        (error_code::CEASE, cease_subcode::CONNECTION_REJECTED) => "Connection Rejected",
+        (error_code::CEASE, cease_subcode::OTHER_CONFIGURATION_CHANGE) => {
+            "Other Configuration Change"
+        }
+        (error_code::CEASE, cease_subcode::CONNECTION_COLLISION_RESOLUTION) => {
+            "Connection Collision Resolution"
+        }
+        (error_code::CEASE, cease_subcode::OUT_OF_RESOURCES) => "Out of Resources",
+        (error_code::CEASE, cease_subcode::HARD_RESET) => "Hard Reset",
+        (error_code::CEASE, cease_subcode::BFD_DOWN) => "BFD Down",
+        (error_code::ROUTE_REFRESH_MESSAGE, route_refresh_subcode::INVALID_MESSAGE_LENGTH) => {
+            "Invalid Message Length"
+        }
+        (_, 0) => "Unspecific",
+        _ => return None,
+    };
+    Some(name)
+}

@@ -13,10 +13,20 @@ use std::net::{IpAddr, Ipv4Addr};
 use bytes::Bytes;
 use ipnet::{IpNet, Ipv4Net};
 
+mod attributes;
 pub mod error;
+mod header;
 pub mod iana;
+mod nlri;
+mod notification;
+mod open;
+mod pack;
+mod route_refresh;
+mod update;
 
-pub use error::{DecodeError, EncodeError};
+pub use error::{DecodeError, EncodeError, ErrorHandling, HeaderError, OpenError, UpdateError};
+pub use header::try_parse;
+pub use pack::{pack_announce, pack_withdraw};
 
 /// Largest BGP message without the extended-message capability (RFC 4271 §4).
 pub const MAX_MESSAGE_LEN: usize = 4096;
@@ -40,7 +50,47 @@ pub enum Family {
     Ipv6Unicast,
 }
 
+impl Family {
+    /// The (AFI, SAFI) pair that names this family on the wire.
+    pub fn afi_safi(self) -> (u16, u8) {
+        match self {
+            Family::Ipv4Unicast => (iana::afi::IPV4, iana::safi::UNICAST),
+            Family::Ipv6Unicast => (iana::afi::IPV6, iana::safi::UNICAST),
+        }
+    }
+
+    /// The family for an (AFI, SAFI) pair, if herald carries it.
+    pub fn from_afi_safi(afi: u16, safi: u8) -> Option<Family> {
+        match (afi, safi) {
+            (iana::afi::IPV4, iana::safi::UNICAST) => Some(Family::Ipv4Unicast),
+            (iana::afi::IPV6, iana::safi::UNICAST) => Some(Family::Ipv6Unicast),
+            _ => None,
+        }
+    }
+
+    /// The unicast family a prefix belongs to.
+    pub fn of(prefix: &IpNet) -> Family {
+        match prefix {
+            IpNet::V4(_) => Family::Ipv4Unicast,
+            IpNet::V6(_) => Family::Ipv6Unicast,
+        }
+    }
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Family::Ipv4Unicast => "ipv4-unicast",
+            Family::Ipv6Unicast => "ipv6-unicast",
+        })
+    }
+}
+
 /// One BGP message (RFC 4271 §4).
+// An UPDATE is much larger than the other variants; messages live briefly
+// between the socket and their handler, so boxing would only add an
+// allocation per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     Open(Open),
@@ -189,4 +239,3 @@ pub struct RouteRefresh {
     pub afi: u16,
     pub safi: u8,
 }
-

@@ -1,0 +1,689 @@
+//! Path attributes (RFC 4271 §4.3, §5) with the error handling of RFC 7606.
+//!
+//! ```text
+//!  0                   1                   2                   3
+//!  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! |O|T|P|E| unused|  Type Code    | Length (1, or 2 if E) | Value |
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! ```
+//!
+//! Decoding returns the attributes plus, at most, one non-fatal issue (the
+//! first "treat-as-withdraw", else the first "attribute discard"); errors
+//! that RFC 7606 handles by "session reset" are returned as `Err`.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+use super::header::{patch_u16, take};
+use super::iana::{self, as_path_segment, attr_flag, attr_type, origin};
+use super::{
+    nlri, AsPathSegment, AsSegmentKind, Context, ErrorHandling, Family, MpReach, MpUnreach, Origin,
+    PathAttributes, RawAttribute, UpdateError,
+};
+
+const WELL_KNOWN: u8 = attr_flag::TRANSITIVE;
+const OPTIONAL_TRANSITIVE: u8 = attr_flag::OPTIONAL | attr_flag::TRANSITIVE;
+const OPTIONAL_NON_TRANSITIVE: u8 = attr_flag::OPTIONAL;
+/// Most ASNs one AS_PATH segment can hold (its count is one octet).
+const MAX_SEGMENT_ASNS: usize = 255;
+
+/// The optional/transitive bits each known attribute must carry (RFC 4271
+/// §5, RFC 4760 §3-4, RFC 1997, RFC 4360, RFC 6793, RFC 8092).
+fn expected_flags(type_code: u8) -> Option<u8> {
+    Some(match type_code {
+        attr_type::ORIGIN
+        | attr_type::AS_PATH
+        | attr_type::NEXT_HOP
+        | attr_type::LOCAL_PREF
+        | attr_type::ATOMIC_AGGREGATE => WELL_KNOWN,
+        attr_type::MULTI_EXIT_DISC | attr_type::MP_REACH_NLRI | attr_type::MP_UNREACH_NLRI => {
+            OPTIONAL_NON_TRANSITIVE
+        }
+        attr_type::AGGREGATOR
+        | attr_type::COMMUNITIES
+        | attr_type::EXTENDED_COMMUNITIES
+        | attr_type::AS4_PATH
+        | attr_type::AS4_AGGREGATOR
+        | attr_type::LARGE_COMMUNITY => OPTIONAL_TRANSITIVE,
+        _ => return None,
+    })
+}
+
+/// RFC 4271 §6.3: the O and T bits must match the type, and the P bit may
+/// only be set on optional transitive attributes.
+fn flags_match(flags: u8, expected: u8) -> bool {
+    let kind = flags & OPTIONAL_TRANSITIVE;
+    let partial = flags & attr_flag::PARTIAL != 0;
+    kind == expected && (!partial || expected == OPTIONAL_TRANSITIVE)
+}
+
+impl Origin {
+    fn to_wire(self) -> u8 {
+        match self {
+            Origin::Igp => origin::IGP,
+            Origin::Egp => origin::EGP,
+            Origin::Incomplete => origin::INCOMPLETE,
+        }
+    }
+}
+
+impl AsSegmentKind {
+    fn to_wire(self) -> u8 {
+        match self {
+            AsSegmentKind::Set => as_path_segment::AS_SET,
+            AsSegmentKind::Sequence => as_path_segment::AS_SEQUENCE,
+            AsSegmentKind::ConfedSequence => as_path_segment::AS_CONFED_SEQUENCE,
+            AsSegmentKind::ConfedSet => as_path_segment::AS_CONFED_SET,
+        }
+    }
+
+    fn from_wire(kind: u8) -> Option<AsSegmentKind> {
+        Some(match kind {
+            as_path_segment::AS_SET => AsSegmentKind::Set,
+            as_path_segment::AS_SEQUENCE => AsSegmentKind::Sequence,
+            as_path_segment::AS_CONFED_SEQUENCE => AsSegmentKind::ConfedSequence,
+            as_path_segment::AS_CONFED_SET => AsSegmentKind::ConfedSet,
+            _ => return None,
+        })
+    }
+}
+
+/// Path attributes as decoded, with the type codes that were present and
+/// the issue that did not reset the session.
+pub(super) struct Decoded {
+    pub attrs: PathAttributes,
+    pub seen: Vec<u8>,
+    pub issue: Option<UpdateError>,
+}
+
+impl Decoded {
+    /// Keeps the first treat-as-withdraw, else the first attribute discard.
+    pub fn note(&mut self, err: UpdateError) {
+        let replace = match &self.issue {
+            None => true,
+            Some(old) => {
+                old.handling() == ErrorHandling::AttributeDiscard
+                    && err.handling() == ErrorHandling::TreatAsWithdraw
+            }
+        };
+        if replace {
+            self.issue = Some(err);
+        }
+    }
+}
+
+/// Decodes the path attribute list (RFC 4271 §4.3, RFC 7606 §3-4, §7).
+pub(super) fn decode(mut buf: Bytes, ctx: &Context) -> Result<Decoded, UpdateError> {
+    let mut out = Decoded {
+        attrs: PathAttributes::default(),
+        seen: Vec::new(),
+        issue: None,
+    };
+    while buf.has_remaining() {
+        let mut whole = buf.clone();
+        let Some((flags, type_code, header_len, len)) = read_header(&mut buf) else {
+            // RFC 7606 §4: too few octets for an attribute header.
+            out.note(UpdateError::AttributeOverrun);
+            break;
+        };
+        let (Some(value), Some(raw)) = (take(&mut buf, len), take(&mut whole, header_len + len))
+        else {
+            // RFC 7606 §4: the value runs past the attribute list.
+            out.note(UpdateError::AttributeOverrun);
+            break;
+        };
+        if out.seen.contains(&type_code) {
+            // RFC 7606 §3 g.
+            if matches!(
+                type_code,
+                attr_type::MP_REACH_NLRI | attr_type::MP_UNREACH_NLRI
+            ) {
+                return Err(UpdateError::DuplicateMpAttribute(type_code));
+            }
+            out.note(UpdateError::DuplicateAttribute(type_code));
+            continue;
+        }
+        out.seen.push(type_code);
+        if let Err(err) = decode_one(&mut out.attrs, flags, type_code, value, raw, ctx) {
+            if err.handling() == ErrorHandling::SessionReset {
+                return Err(err);
+            }
+            out.note(err);
+        }
+    }
+    Ok(out)
+}
+
+/// Reads flags, type and length; `None` if the header is truncated.
+fn read_header(buf: &mut Bytes) -> Option<(u8, u8, usize, usize)> {
+    let flags = buf.try_get_u8().ok()?;
+    let type_code = buf.try_get_u8().ok()?;
+    if flags & attr_flag::EXTENDED_LENGTH != 0 {
+        Some((flags, type_code, 4, usize::from(buf.try_get_u16().ok()?)))
+    } else {
+        Some((flags, type_code, 3, usize::from(buf.try_get_u8().ok()?)))
+    }
+}
+
+fn decode_one(
+    attrs: &mut PathAttributes,
+    flags: u8,
+    type_code: u8,
+    mut value: Bytes,
+    raw: Bytes,
+    ctx: &Context,
+) -> Result<(), UpdateError> {
+    let Some(expected) = expected_flags(type_code) else {
+        if flags & attr_flag::OPTIONAL == 0 {
+            return Err(UpdateError::UnrecognizedWellKnown {
+                type_code,
+                attribute: raw,
+            });
+        }
+        attrs.other.push(RawAttribute {
+            flags,
+            type_code,
+            value,
+        });
+        return Ok(());
+    };
+    if !flags_match(flags, expected) {
+        return Err(UpdateError::Flags {
+            type_code,
+            attribute: raw,
+        });
+    }
+    let len = value.len();
+    let length_error = || UpdateError::Length {
+        type_code,
+        attribute: raw.clone(),
+    };
+    let asn_width = if ctx.four_octet_as { 4 } else { 2 };
+    match type_code {
+        attr_type::ORIGIN => {
+            let v = value
+                .try_get_u8()
+                .ok()
+                .filter(|_| len == 1)
+                .ok_or_else(length_error)?;
+            attrs.origin = match v {
+                origin::IGP => Origin::Igp,
+                origin::EGP => Origin::Egp,
+                origin::INCOMPLETE => Origin::Incomplete,
+                _ => return Err(UpdateError::InvalidOrigin { attribute: raw }),
+            };
+        }
+        attr_type::AS_PATH => {
+            attrs.as_path =
+                decode_as_path(value, asn_width).map_err(UpdateError::MalformedAsPath)?;
+        }
+        attr_type::NEXT_HOP => {
+            let v = value
+                .try_get_u32()
+                .ok()
+                .filter(|_| len == 4)
+                .ok_or_else(length_error)?;
+            let address = Ipv4Addr::from(v);
+            // RFC 4271 §6.3: not a valid unicast host address.
+            if address.is_unspecified()
+                || address.is_loopback()
+                || address.is_multicast()
+                || address.is_broadcast()
+            {
+                return Err(UpdateError::InvalidNextHop {
+                    address,
+                    attribute: raw,
+                });
+            }
+            attrs.next_hop = Some(address);
+        }
+        attr_type::MULTI_EXIT_DISC => {
+            let v = value
+                .try_get_u32()
+                .ok()
+                .filter(|_| len == 4)
+                .ok_or_else(length_error)?;
+            attrs.med = Some(v);
+        }
+        attr_type::LOCAL_PREF => {
+            let v = value
+                .try_get_u32()
+                .ok()
+                .filter(|_| len == 4)
+                .ok_or_else(length_error)?;
+            attrs.local_pref = Some(v);
+        }
+        attr_type::ATOMIC_AGGREGATE => {
+            if len != 0 {
+                return Err(length_error());
+            }
+            attrs.atomic_aggregate = true;
+        }
+        attr_type::AGGREGATOR | attr_type::AS4_AGGREGATOR => {
+            let want = if type_code == attr_type::AGGREGATOR {
+                asn_width + 4
+            } else {
+                8
+            };
+            if len != want {
+                return Err(length_error());
+            }
+            attrs.other.push(RawAttribute {
+                flags,
+                type_code,
+                value,
+            });
+        }
+        attr_type::AS4_PATH => {
+            decode_as_path(value.clone(), 4).map_err(|reason| UpdateError::OptionalAttribute {
+                type_code,
+                reason,
+                attribute: raw,
+            })?;
+            attrs.other.push(RawAttribute {
+                flags,
+                type_code,
+                value,
+            });
+        }
+        // RFC 7606 §7.8, §7.14, RFC 8092 §6: a non-zero multiple of the
+        // element size.
+        attr_type::COMMUNITIES => {
+            if len == 0 || len % 4 != 0 {
+                return Err(length_error());
+            }
+            while let Ok(c) = value.try_get_u32() {
+                attrs.communities.push(c);
+            }
+        }
+        attr_type::EXTENDED_COMMUNITIES => {
+            if len == 0 || len % 8 != 0 {
+                return Err(length_error());
+            }
+            let mut c = [0u8; 8];
+            while value.try_copy_to_slice(&mut c).is_ok() {
+                attrs.extended_communities.push(c);
+            }
+        }
+        attr_type::LARGE_COMMUNITY => {
+            if len == 0 || len % 12 != 0 {
+                return Err(length_error());
+            }
+            while let (Ok(a), Ok(b), Ok(c)) = (
+                value.try_get_u32(),
+                value.try_get_u32(),
+                value.try_get_u32(),
+            ) {
+                attrs.large_communities.push([a, b, c]);
+            }
+        }
+        attr_type::MP_REACH_NLRI => match decode_mp_reach(value.clone(), &raw)? {
+            Some(reach) => attrs.mp_reach = Some(reach),
+            None => attrs.other.push(RawAttribute {
+                flags,
+                type_code,
+                value,
+            }),
+        },
+        _ => match decode_mp_unreach(value.clone(), &raw)? {
+            Some(unreach) => attrs.mp_unreach = Some(unreach),
+            None => attrs.other.push(RawAttribute {
+                flags,
+                type_code,
+                value,
+            }),
+        },
+    }
+    Ok(())
+}
+
+/// AS_PATH segments (RFC 4271 §4.3); malformed per RFC 7606 §7.2 when a
+/// segment is empty, of unknown type, or overruns.
+fn decode_as_path(mut buf: Bytes, width: usize) -> Result<Vec<AsPathSegment>, &'static str> {
+    let mut segments = Vec::new();
+    while buf.has_remaining() {
+        let kind = buf.try_get_u8().map_err(|_| "truncated segment header")?;
+        let count = buf.try_get_u8().map_err(|_| "truncated segment header")?;
+        let kind = AsSegmentKind::from_wire(kind).ok_or("unknown segment type")?;
+        if count == 0 {
+            return Err("empty segment");
+        }
+        let mut asns_buf =
+            take(&mut buf, usize::from(count) * width).ok_or("segment overruns the attribute")?;
+        let mut asns = Vec::with_capacity(usize::from(count));
+        while asns_buf.has_remaining() {
+            let asn = if width == 4 {
+                asns_buf.try_get_u32()
+            } else {
+                asns_buf.try_get_u16().map(u32::from)
+            };
+            asns.push(asn.map_err(|_| "segment overruns the attribute")?);
+        }
+        segments.push(AsPathSegment { kind, asns });
+    }
+    Ok(segments)
+}
+
+fn mp_error(type_code: u8, reason: &'static str, raw: &Bytes) -> UpdateError {
+    UpdateError::OptionalAttribute {
+        type_code,
+        reason,
+        attribute: raw.clone(),
+    }
+}
+
+/// MP_REACH_NLRI (RFC 4760 §3); `None` for a family herald does not carry.
+///
+/// ```text
+/// +---------------------------------------------------------+
+/// | AFI (2) | SAFI (1) | Next Hop Length (1) | Next Hop     |
+/// +---------------------------------------------------------+
+/// | Reserved (1) | NLRI (variable)                          |
+/// +---------------------------------------------------------+
+/// ```
+fn decode_mp_reach(mut buf: Bytes, raw: &Bytes) -> Result<Option<MpReach>, UpdateError> {
+    let err = |reason| mp_error(attr_type::MP_REACH_NLRI, reason, raw);
+    let afi = buf.try_get_u16().map_err(|_| err("truncated"))?;
+    let safi = buf.try_get_u8().map_err(|_| err("truncated"))?;
+    let nh_len = buf.try_get_u8().map_err(|_| err("truncated"))?;
+    let mut nh = take(&mut buf, usize::from(nh_len)).ok_or_else(|| err("next hop overruns"))?;
+    // RFC 4760 §3: reserved, ignored on receipt.
+    buf.try_get_u8().map_err(|_| err("truncated"))?;
+    let Some(family) = Family::from_afi_safi(afi, safi) else {
+        return Ok(None);
+    };
+    let mut next_hops = Vec::new();
+    match (family, nh_len) {
+        (Family::Ipv4Unicast, 4) => {
+            let v = nh.try_get_u32().map_err(|_| err("truncated"))?;
+            next_hops.push(IpAddr::V4(Ipv4Addr::from(v)));
+        }
+        // RFC 2545 §3 (and RFC 8950 §3 for IPv4 NLRI): a global address,
+        // optionally followed by a link-local one.
+        (_, 16 | 32) => {
+            while let Ok(v) = nh.try_get_u128() {
+                next_hops.push(IpAddr::V6(Ipv6Addr::from(v)));
+            }
+        }
+        _ => return Err(err("next hop length does not fit the family")),
+    }
+    let nlri = nlri::decode(family, buf)?;
+    Ok(Some(MpReach {
+        family,
+        next_hops,
+        nlri,
+    }))
+}
+
+/// MP_UNREACH_NLRI (RFC 4760 §4): AFI (2), SAFI (1), withdrawn routes.
+fn decode_mp_unreach(mut buf: Bytes, raw: &Bytes) -> Result<Option<MpUnreach>, UpdateError> {
+    let err = || mp_error(attr_type::MP_UNREACH_NLRI, "truncated", raw);
+    let afi = buf.try_get_u16().map_err(|_| err())?;
+    let safi = buf.try_get_u8().map_err(|_| err())?;
+    let Some(family) = Family::from_afi_safi(afi, safi) else {
+        return Ok(None);
+    };
+    let withdrawn = nlri::decode(family, buf)?;
+    Ok(Some(MpUnreach { family, withdrawn }))
+}
+
+/// Encodes `attrs` in ascending type-code order. ORIGIN and AS_PATH are
+/// written only when `announces` (the UPDATE carries reachable routes,
+/// RFC 4271 §5), so a withdrawal or End-of-RIB carries just what it needs.
+pub(super) fn encode(attrs: &PathAttributes, announces: bool, ctx: &Context, out: &mut BytesMut) {
+    let mut list: Vec<(u8, u8, BytesMut)> = Vec::new();
+    let mut put = |flags: u8, type_code: u8, value: BytesMut| list.push((flags, type_code, value));
+    let needs_as4_path = !ctx.four_octet_as
+        && attrs
+            .as_path
+            .iter()
+            .flat_map(|s| &s.asns)
+            .any(|&asn| asn > u32::from(u16::MAX));
+    if announces {
+        put(
+            WELL_KNOWN,
+            attr_type::ORIGIN,
+            BytesMut::from(&[attrs.origin.to_wire()][..]),
+        );
+        let mut path = BytesMut::new();
+        encode_as_path(attrs.as_path.iter(), ctx.four_octet_as, &mut path);
+        put(WELL_KNOWN, attr_type::AS_PATH, path);
+        if needs_as4_path {
+            // RFC 6793 §4.2.2: the 4-octet path, without confederation
+            // segments, for speakers that only see AS_TRANS in AS_PATH.
+            let mut path = BytesMut::new();
+            let segments = attrs
+                .as_path
+                .iter()
+                .filter(|s| matches!(s.kind, AsSegmentKind::Sequence | AsSegmentKind::Set));
+            encode_as_path(segments, true, &mut path);
+            put(OPTIONAL_TRANSITIVE, attr_type::AS4_PATH, path);
+        }
+    }
+    if let Some(nh) = attrs.next_hop {
+        put(
+            WELL_KNOWN,
+            attr_type::NEXT_HOP,
+            BytesMut::from(&nh.octets()[..]),
+        );
+    }
+    if let Some(med) = attrs.med {
+        put(
+            OPTIONAL_NON_TRANSITIVE,
+            attr_type::MULTI_EXIT_DISC,
+            u32_value(med),
+        );
+    }
+    if let Some(pref) = attrs.local_pref {
+        put(WELL_KNOWN, attr_type::LOCAL_PREF, u32_value(pref));
+    }
+    if attrs.atomic_aggregate {
+        put(WELL_KNOWN, attr_type::ATOMIC_AGGREGATE, BytesMut::new());
+    }
+    if !attrs.communities.is_empty() {
+        let mut v = BytesMut::new();
+        attrs.communities.iter().for_each(|&c| v.put_u32(c));
+        put(OPTIONAL_TRANSITIVE, attr_type::COMMUNITIES, v);
+    }
+    if let Some(reach) = &attrs.mp_reach {
+        put(
+            OPTIONAL_NON_TRANSITIVE,
+            attr_type::MP_REACH_NLRI,
+            mp_reach_value(reach),
+        );
+    }
+    if let Some(unreach) = &attrs.mp_unreach {
+        let mut v = BytesMut::new();
+        let (afi, safi) = unreach.family.afi_safi();
+        v.put_u16(afi);
+        v.put_u8(safi);
+        unreach
+            .withdrawn
+            .iter()
+            .for_each(|p| nlri::encode(p, &mut v));
+        put(OPTIONAL_NON_TRANSITIVE, attr_type::MP_UNREACH_NLRI, v);
+    }
+    if !attrs.extended_communities.is_empty() {
+        let mut v = BytesMut::new();
+        attrs
+            .extended_communities
+            .iter()
+            .for_each(|c| v.put_slice(c));
+        put(OPTIONAL_TRANSITIVE, attr_type::EXTENDED_COMMUNITIES, v);
+    }
+    if !attrs.large_communities.is_empty() {
+        let mut v = BytesMut::new();
+        attrs
+            .large_communities
+            .iter()
+            .flatten()
+            .for_each(|&x| v.put_u32(x));
+        put(OPTIONAL_TRANSITIVE, attr_type::LARGE_COMMUNITY, v);
+    }
+    for other in &attrs.other {
+        // RFC 6793 §4.1: no AS4_PATH between 4-octet speakers, and never two.
+        let as4_path = other.type_code == attr_type::AS4_PATH;
+        if as4_path && (ctx.four_octet_as || needs_as4_path) {
+            continue;
+        }
+        let flags = other.flags & !attr_flag::EXTENDED_LENGTH;
+        put(flags, other.type_code, BytesMut::from(&other.value[..]));
+    }
+    list.sort_by_key(|&(_, type_code, _)| type_code);
+    for (flags, type_code, value) in list {
+        // RFC 4271 §4.3: the extended length only when one octet cannot do.
+        if let Ok(len) = u8::try_from(value.len()) {
+            out.put_slice(&[flags, type_code, len]);
+        } else {
+            out.put_slice(&[flags | attr_flag::EXTENDED_LENGTH, type_code]);
+            let at = out.len();
+            out.put_u16(0);
+            patch_u16(out, at, value.len());
+        }
+        out.put_slice(&value);
+    }
+}
+
+fn u32_value(v: u32) -> BytesMut {
+    BytesMut::from(&v.to_be_bytes()[..])
+}
+
+fn mp_reach_value(reach: &MpReach) -> BytesMut {
+    let mut v = BytesMut::new();
+    let (afi, safi) = reach.family.afi_safi();
+    v.put_u16(afi);
+    v.put_u8(safi);
+    let at = v.len();
+    v.put_u8(0);
+    for nh in &reach.next_hops {
+        match nh {
+            IpAddr::V4(a) => v.put_slice(&a.octets()),
+            IpAddr::V6(a) => v.put_slice(&a.octets()),
+        }
+    }
+    // At most two addresses of 16 octets are meaningful; more is the
+    // caller's error and is cut to a length the receiver will reject.
+    let nh_len = u8::try_from(v.len() - at - 1).unwrap_or(u8::MAX);
+    if let Some(slot) = v.get_mut(at) {
+        *slot = nh_len;
+    }
+    v.put_u8(0);
+    reach.nlri.iter().for_each(|p| nlri::encode(p, &mut v));
+    v
+}
+
+/// Writes segments with 2- or 4-octet ASNs; with 2 octets, ASNs that need
+/// 4 become AS_TRANS (RFC 6793 §4.2.2). Long segments are split.
+fn encode_as_path<'a>(
+    segments: impl Iterator<Item = &'a AsPathSegment>,
+    four_octet: bool,
+    out: &mut BytesMut,
+) {
+    for segment in segments {
+        for chunk in segment.asns.chunks(MAX_SEGMENT_ASNS) {
+            out.put_u8(segment.kind.to_wire());
+            // `chunks` yields at most 255 ASNs.
+            out.put_u8(u8::try_from(chunk.len()).unwrap_or(u8::MAX));
+            for &asn in chunk {
+                if four_octet {
+                    out.put_u32(asn);
+                } else {
+                    out.put_u16(u16::try_from(asn).unwrap_or(iana::AS_TRANS));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs_of(bytes: &'static [u8], ctx: Context) -> Decoded {
+        decode(Bytes::from_static(bytes), &ctx).expect("not a session reset")
+    }
+
+    #[test]
+    fn a_two_octet_path_with_a_large_asn_gets_as_trans_and_as4_path() {
+        let attrs = PathAttributes {
+            as_path: vec![AsPathSegment {
+                kind: AsSegmentKind::Sequence,
+                asns: vec![65001, 4_200_000_000],
+            }],
+            next_hop: Some(Ipv4Addr::new(192, 0, 2, 1)),
+            ..PathAttributes::default()
+        };
+        let mut out = BytesMut::new();
+        encode(&attrs, true, &Context::default(), &mut out);
+        let expected: &[u8] = &[
+            0x40, 1, 1, 0, // ORIGIN IGP
+            0x40, 2, 6, 2, 2, 0xfd, 0xe9, 0x5b, 0xa0, // AS_PATH 65001 23456
+            0x40, 3, 4, 192, 0, 2, 1, // NEXT_HOP
+            0xc0, 17, 10, 2, 2, 0, 0, 0xfd, 0xe9, 0xfa, 0x56, 0xea, 0x00, // AS4_PATH
+        ];
+        assert_eq!(&out[..], expected);
+        let back = decode(out.freeze(), &Context::default()).expect("valid");
+        assert_eq!(back.attrs.as_path[0].asns, vec![65001, 23456]);
+        assert_eq!(back.issue, None);
+    }
+
+    #[test]
+    fn a_value_over_255_bytes_uses_the_extended_length() {
+        let attrs = PathAttributes {
+            communities: (0..64).collect(),
+            ..PathAttributes::default()
+        };
+        let mut out = BytesMut::new();
+        encode(&attrs, false, &Context::default(), &mut out);
+        assert_eq!(out.get(..4), Some(&[0xd0u8, 8, 1, 0][..]));
+        let back = decode(out.freeze(), &Context::default()).expect("valid");
+        assert_eq!(back.attrs, attrs);
+    }
+
+    #[test]
+    fn a_duplicate_attribute_after_the_first_is_discarded() {
+        let d = attrs_of(&[0x40, 1, 1, 2, 0x40, 1, 1, 0], Context::default());
+        assert_eq!(d.attrs.origin, Origin::Incomplete);
+        assert_eq!(d.issue, Some(UpdateError::DuplicateAttribute(1)));
+    }
+
+    #[test]
+    fn atomic_aggregate_with_a_value_is_discarded() {
+        let d = attrs_of(&[0x40, 6, 1, 0], Context::default());
+        assert!(!d.attrs.atomic_aggregate);
+        assert_eq!(
+            d.issue.map(|e| e.handling()),
+            Some(ErrorHandling::AttributeDiscard)
+        );
+    }
+
+    #[test]
+    fn treat_as_withdraw_wins_over_an_earlier_discard() {
+        let d = attrs_of(&[0x40, 6, 1, 0, 0x40, 1, 1, 7], Context::default());
+        assert!(matches!(d.issue, Some(UpdateError::InvalidOrigin { .. })));
+    }
+
+    #[test]
+    fn unknown_optional_attributes_are_kept_raw() {
+        let d = attrs_of(&[0xc0, 99, 2, 1, 2], Context::default());
+        assert_eq!(
+            d.attrs.other,
+            vec![RawAttribute {
+                flags: 0xc0,
+                type_code: 99,
+                value: Bytes::from_static(&[1, 2]),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_four_octet_session_reads_four_octet_asns() {
+        let ctx = Context {
+            four_octet_as: true,
+        };
+        let d = attrs_of(&[0x40, 2, 6, 2, 1, 0xfa, 0x56, 0xea, 0x00], ctx);
+        assert_eq!(d.attrs.as_path[0].asns, vec![4_200_000_000]);
+    }
+}
