@@ -295,14 +295,6 @@ const BAD: &[(&str, &str, usize, usize, &str, &str)] = &[
         "needs `next-hop-ipv4`",
     ),
     (
-        "router id auto with an ipv6 session",
-        "[global]\nasn = 65001\n[[peer]]\naddress = \"2001:db8::1\"\nasn = 1\n",
-        4,
-        11,
-        "peer[0].address",
-        "set global.router-id",
-    ),
-    (
         "host bits set",
         "[global]\nasn = 65001\n[[vip]]\nprefix = \"192.0.2.10/24\"\n",
         4,

@@ -56,9 +56,8 @@ pub struct Global {
 /// How the BGP Identifier is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RouterId {
-    /// Each session uses its own local IPv4 address. IPv6 sessions have
-    /// none, so validation requires [`RouterId::Fixed`] when any peer is
-    /// reached over IPv6.
+    /// Each session derives it from its own local address (see
+    /// `bgp::fsm::router_id_for`).
     Auto,
     /// The same identifier on every session; never `0.0.0.0`.
     Fixed(Ipv4Addr),

@@ -67,7 +67,7 @@ pub(crate) fn validate(
     let mut by_address: HashMap<(IpAddr, u16), usize> = HashMap::new();
     let mut peer_spans = Vec::with_capacity(raw.peer.len());
     for (index, raw_peer) in raw.peer.iter().enumerate() {
-        let peer = v.peer(index, raw_peer, &global_config, &global_timers)?;
+        let peer = v.peer(index, raw_peer, &global_timers)?;
         let name_span = raw_peer
             .get_ref()
             .name
@@ -490,7 +490,6 @@ impl Validator<'_> {
         &mut self,
         index: usize,
         raw: &Spanned<RawPeer>,
-        global: &Global,
         global_timers: &Timers,
     ) -> Result<Peer, ConfigError> {
         let p = raw.get_ref();
@@ -560,16 +559,6 @@ impl Validator<'_> {
                 native_key,
                 format!("peer {name} carries neither IPv4 nor IPv6 VIPs: nothing is sent to it"),
             );
-        }
-        if address.is_ipv6() && global.router_id == RouterId::Auto {
-            return Err(self.error(
-                address_value.span(),
-                key("address"),
-                format!(
-                    "peer {address} is reached over IPv6, which gives no IPv4 address for \
-                     global.router-id = \"auto\": set global.router-id to an IPv4 address"
-                ),
-            ));
         }
         let timers = self.timers(p.timers(), &format!("peer[{index}]"))?;
         let resolved = self.resolve(&timers, global_timers)?;

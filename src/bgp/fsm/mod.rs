@@ -103,8 +103,9 @@ pub struct SessionConfig {
     pub local_asn: u32,
     /// The ASN the peer must announce; equal to `local_asn` for iBGP.
     pub remote_asn: u32,
-    /// Our BGP Identifier.
-    pub bgp_id: Ipv4Addr,
+    /// Our BGP Identifier; `None` derives it from the local address of
+    /// each connection (see [`router_id_for`]).
+    pub bgp_id: Option<Ipv4Addr>,
     /// Hold time we propose, in seconds: 0 or at least 3.
     pub hold_time: u16,
     /// Keepalive interval we would like, in seconds; the negotiated one is
@@ -491,15 +492,20 @@ impl Session {
         }
         self.phase = Phase::OpenSent { local };
         vec![
-            Action::Send(Message::Open(self.our_open())),
+            Action::Send(Message::Open(self.our_open(local))),
             Action::StartHoldTimer(OPEN_HOLD_TIME),
         ]
+    }
+
+    /// Our BGP Identifier on a connection from `local`.
+    fn bgp_id(&self, local: IpAddr) -> Ipv4Addr {
+        self.config.bgp_id.unwrap_or_else(|| router_id_for(local))
     }
 
     /// Our OPEN: every configured family, route refresh, and our ASN in the
     /// 4-octet AS capability (the codec puts AS_TRANS in the 2-byte field
     /// when it does not fit, RFC 6793 §4.1).
-    fn our_open(&self) -> Open {
+    fn our_open(&self, local: IpAddr) -> Open {
         let mut capabilities: Vec<Capability> = self
             .config
             .families
@@ -512,7 +518,7 @@ impl Session {
             version: iana::BGP_VERSION,
             asn: self.config.local_asn,
             hold_time: self.config.hold_time,
-            bgp_id: self.config.bgp_id,
+            bgp_id: self.bgp_id(local),
             capabilities,
         }
     }
@@ -563,7 +569,7 @@ impl Session {
     /// RFC 4271 §8.2.2, OpenSent, Event 19: check the OPEN, negotiate,
     /// confirm with a KEEPALIVE.
     fn open_received(&mut self, open: &Open, local: IpAddr) -> Vec<Action> {
-        if let Some(rejection) = self.check_open(open) {
+        if let Some(rejection) = self.check_open(open, local) {
             return self.notify(rejection);
         }
         let negotiated = negotiate(&self.config, open, local);
@@ -584,7 +590,7 @@ impl Session {
 
     /// RFC 4271 §6.2 in its order: version, AS, hold time, identifier. The
     /// data field is empty unless §6.2 says otherwise (§6).
-    fn check_open(&self, open: &Open) -> Option<Notification> {
+    fn check_open(&self, open: &Open, local: IpAddr) -> Option<Notification> {
         let open_error = |subcode, data| notification(error_code::OPEN_MESSAGE, subcode, data);
         if open.version != iana::BGP_VERSION {
             // The largest version we support below the one offered; we
@@ -603,7 +609,7 @@ impl Session {
         }
         // RFC 6286 §2.2: any non-zero value, but unique within an AS.
         let ibgp = self.config.local_asn == self.config.remote_asn;
-        if open.bgp_id.is_unspecified() || (ibgp && open.bgp_id == self.config.bgp_id) {
+        if open.bgp_id.is_unspecified() || (ibgp && open.bgp_id == self.bgp_id(local)) {
             return Some(open_error(open_subcode::BAD_BGP_IDENTIFIER, Bytes::new()));
         }
         None
@@ -771,4 +777,18 @@ fn no_common_family(ours: &[Family]) -> Notification {
         open_subcode::UNSUPPORTED_CAPABILITY,
         Bytes::from(data),
     )
+}
+
+/// The BGP Identifier `router-id = "auto"` picks for a connection from
+/// `local`: the address itself when it is IPv4; for IPv6 its low 32 bits,
+/// which on a host's interface address are what tells hosts of one subnet
+/// apart (RFC 6286 only asks for a non-zero value unique within the AS).
+pub fn router_id_for(local: IpAddr) -> Ipv4Addr {
+    match local {
+        IpAddr::V4(addr) => addr,
+        IpAddr::V6(addr) => {
+            let octets = addr.octets();
+            Ipv4Addr::new(octets[12], octets[13], octets[14], octets[15])
+        }
+    }
 }

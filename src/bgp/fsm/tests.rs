@@ -20,7 +20,7 @@ fn config() -> SessionConfig {
     SessionConfig {
         local_asn: 65001,
         remote_asn: 65000,
-        bgp_id: OUR_ID,
+        bgp_id: Some(OUR_ID),
         hold_time: 90,
         keepalive: 30,
         families: vec![IPV4, IPV6],
@@ -788,4 +788,28 @@ fn down_reasons_display_in_lowercase_with_notification_numbers() {
         DownReason::ConnectFailed("connection refused".into()).to_string(),
         "connect failed: connection refused"
     );
+}
+
+#[test]
+fn automatic_router_id_is_the_local_ipv4_address_of_the_connection() {
+    let mut session = Session::new(
+        SessionConfig {
+            bgp_id: None,
+            ..config()
+        },
+        1,
+    );
+    session.handle(Input::Start);
+    let local: IpAddr = "198.51.100.11".parse().unwrap();
+    let actions = session.handle(Input::Connected { local });
+    let Some(Action::Send(Message::Open(open))) = actions.first() else {
+        panic!("expected our OPEN first, got {actions:?}");
+    };
+    assert_eq!(open.bgp_id, Ipv4Addr::new(198, 51, 100, 11));
+}
+
+#[test]
+fn automatic_router_id_over_ipv6_uses_the_low_32_bits_of_the_address() {
+    let local: IpAddr = "2001:db8:100::c633:640b".parse().unwrap();
+    assert_eq!(router_id_for(local), Ipv4Addr::new(198, 51, 100, 11));
 }

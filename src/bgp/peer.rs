@@ -1,0 +1,526 @@
+//! One tokio task per peer: the I/O around the [`Session`] state machine.
+//!
+//! The task owns everything about its peer: the TCP connection, the read
+//! buffer, the FSM timers and the Adj-RIB-Out. It waits in a single
+//! `select!` for whichever comes first (connect result, bytes from the
+//! peer, a timer, a new desired route set, shutdown), turns it into an FSM
+//! [`Input`] and executes the [`Action`]s the FSM returns, in order.
+//!
+//! herald only initiates connections; it never listens on port 179, so it
+//! needs no privileges and connection collisions (RFC 4271 §6.8) cannot
+//! happen.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::watch;
+use tokio::time::{sleep_until, timeout, Instant};
+use tracing::{debug, info, info_span, warn, Instrument};
+
+use super::adj_rib_out::{AdjRibOut, ExportPolicy};
+use super::fsm::{Action, DownReason, Input, Negotiated, Session, SessionConfig, State};
+use super::wire::{self, iana, Context, Family, Message, Notification, Update};
+use crate::config::{Global, Peer, RouterId};
+use crate::route::RouteSet;
+
+/// How long a TCP connect may take before it counts as failed (RFC 4271
+/// Event 18) and the backoff starts.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Upper bound on one write: a peer that stops reading for this long is
+/// treated as gone, so a stuck socket can never freeze the task.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// After sending a NOTIFICATION we half-close and wait this long for the
+/// peer to close, so that the message is delivered rather than lost to a
+/// reset caused by unread input.
+const LINGER: Duration = Duration::from_secs(1);
+/// Read buffer size: one maximum-size message and its header.
+const READ_BUFFER: usize = 2 * wire::MAX_MESSAGE_LEN;
+
+/// Shutdown communication sent to every peer when herald stops
+/// (RFC 9003 §2).
+const SHUTDOWN_MESSAGE: &str = "herald is shutting down";
+
+type ConnectFuture = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>>;
+
+/// An open TCP connection to the peer with its read buffer.
+struct Connection {
+    stream: TcpStream,
+    buf: BytesMut,
+}
+
+/// FSM timers as deadlines; `None` means stopped.
+#[derive(Default)]
+struct Timers {
+    connect_retry: Option<Instant>,
+    hold: Option<Instant>,
+    keepalive: Option<(Instant, Duration)>,
+}
+
+/// What woke the task up.
+enum Wakeup {
+    Shutdown,
+    Connect(io::Result<TcpStream>),
+    Read(io::Result<usize>),
+    Timer(Timer),
+    RoutesChanged,
+}
+
+/// Which FSM timer fired.
+enum Timer {
+    ConnectRetry,
+    Hold,
+    Keepalive,
+}
+
+impl From<Timer> for Input {
+    fn from(timer: Timer) -> Input {
+        match timer {
+            Timer::ConnectRetry => Input::ConnectRetryExpired,
+            Timer::Hold => Input::HoldTimerExpired,
+            Timer::Keepalive => Input::KeepaliveTimerExpired,
+        }
+    }
+}
+
+/// The task that keeps one BGP session to one peer.
+pub struct PeerTask {
+    peer: Peer,
+    local_asn: u32,
+    session: Session,
+    routes: watch::Receiver<Arc<RouteSet>>,
+    shutdown: watch::Receiver<bool>,
+    connecting: Option<ConnectFuture>,
+    conn: Option<Connection>,
+    timers: Timers,
+    rib: AdjRibOut,
+    /// Set while Established: how routes are exported on this session.
+    policy: Option<ExportPolicy>,
+    /// Codec context: the default until OPENs are exchanged.
+    context: Context,
+}
+
+impl PeerTask {
+    /// Prepares the task; nothing happens until [`PeerTask::run`].
+    pub fn new(
+        peer: Peer,
+        global: &Global,
+        routes: watch::Receiver<Arc<RouteSet>>,
+        shutdown: watch::Receiver<bool>,
+    ) -> PeerTask {
+        let mut families = Vec::new();
+        if peer.ipv4 {
+            families.push(Family::Ipv4Unicast);
+        }
+        if peer.ipv6 {
+            families.push(Family::Ipv6Unicast);
+        }
+        let session = Session::new(
+            SessionConfig {
+                local_asn: global.asn,
+                remote_asn: peer.asn,
+                bgp_id: match global.router_id {
+                    RouterId::Auto => None,
+                    RouterId::Fixed(id) => Some(id),
+                },
+                hold_time: peer.hold_time,
+                keepalive: peer.keepalive,
+                families,
+                connect_retry: peer.connect_retry,
+                connect_retry_max: peer.connect_retry_max,
+            },
+            fastrand::u64(..),
+        );
+        PeerTask {
+            peer,
+            local_asn: global.asn,
+            session,
+            routes,
+            shutdown,
+            connecting: None,
+            conn: None,
+            timers: Timers::default(),
+            rib: AdjRibOut::default(),
+            policy: None,
+            context: Context::default(),
+        }
+    }
+
+    /// Runs the session until shutdown is signalled, then withdraws our
+    /// routes and closes with Cease / Administrative Shutdown.
+    pub async fn run(mut self) {
+        let span = info_span!("peer", peer = %self.peer.name);
+        async move {
+            let start = self.session.handle(Input::Start);
+            self.execute(start).await;
+            loop {
+                match self.wait().await {
+                    Wakeup::Shutdown => break,
+                    Wakeup::Connect(result) => {
+                        let input = match result {
+                            Ok(stream) => self.connected(stream),
+                            Err(err) => Input::ConnectFailed(err.to_string()),
+                        };
+                        self.input(input).await;
+                    }
+                    Wakeup::Read(result) => self.received(result).await,
+                    Wakeup::Timer(timer) => self.input(timer.into()).await,
+                    Wakeup::RoutesChanged => self.sync_routes().await,
+                }
+            }
+            self.stop().await;
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Waits for the next thing to do. Every branch is cancel-safe: the
+    /// losers of the race lose nothing.
+    async fn wait(&mut self) -> Wakeup {
+        let established = self.policy.is_some();
+        let timers = &mut self.timers;
+        tokio::select! {
+            biased;
+            // The flag only ever turns on, and a dropped sender means the
+            // daemon is gone: either way, stop.
+            _ = self.shutdown.changed() => Wakeup::Shutdown,
+            result = maybe(self.connecting.as_mut()) => {
+                self.connecting = None;
+                Wakeup::Connect(result)
+            }
+            result = read(self.conn.as_mut()) => Wakeup::Read(result),
+            () = sleep_opt(timers.hold) => {
+                timers.hold = None;
+                Wakeup::Timer(Timer::Hold)
+            }
+            () = sleep_opt(timers.keepalive.map(|(at, _)| at)) => {
+                if let Some((at, every)) = timers.keepalive.as_mut() {
+                    *at += *every;
+                }
+                Wakeup::Timer(Timer::Keepalive)
+            }
+            () = sleep_opt(timers.connect_retry) => {
+                timers.connect_retry = None;
+                Wakeup::Timer(Timer::ConnectRetry)
+            }
+            changed = self.routes.changed(), if established => match changed {
+                Ok(()) => Wakeup::RoutesChanged,
+                Err(_) => Wakeup::Shutdown,
+            },
+        }
+    }
+
+    fn connected(&mut self, stream: TcpStream) -> Input {
+        // BGP messages are small and latency matters more than batching:
+        // an UPDATE should leave the moment a VIP changes state.
+        if let Err(err) = stream.set_nodelay(true) {
+            debug!(%err, "cannot set TCP_NODELAY");
+        }
+        match stream.local_addr() {
+            Ok(local) => {
+                debug!(local = %local, "TCP connection established");
+                self.conn = Some(Connection {
+                    stream,
+                    buf: BytesMut::with_capacity(READ_BUFFER),
+                });
+                Input::Connected { local: local.ip() }
+            }
+            Err(err) => Input::ConnectFailed(err.to_string()),
+        }
+    }
+
+    async fn received(&mut self, result: io::Result<usize>) {
+        let inputs = match result {
+            Ok(0) => vec![Input::ConnectionClosed],
+            Err(err) => {
+                debug!(%err, "read failed");
+                vec![Input::ConnectionClosed]
+            }
+            Ok(_) => self.parse_buffered(),
+        };
+        for input in inputs {
+            self.input(input).await;
+            if self.conn.is_none() {
+                break;
+            }
+        }
+    }
+
+    /// Every complete message in the read buffer, in order; a decode error
+    /// ends the batch because the session closes on it.
+    fn parse_buffered(&mut self) -> Vec<Input> {
+        let mut inputs = Vec::new();
+        let Some(conn) = self.conn.as_mut() else {
+            return inputs;
+        };
+        loop {
+            match wire::try_parse(&mut conn.buf, &self.context) {
+                Ok(Some(message)) => {
+                    debug!(kind = message.kind(), "received");
+                    inputs.push(Input::Received(message));
+                }
+                Ok(None) => break,
+                Err(err) => {
+                    warn!(%err, "malformed message from peer");
+                    inputs.push(Input::DecodeError(err));
+                    break;
+                }
+            }
+        }
+        inputs
+    }
+
+    async fn input(&mut self, input: Input) {
+        let actions = self.session.handle(input);
+        self.execute(actions).await;
+    }
+
+    /// Executes FSM actions in order. A failed write is itself an FSM input
+    /// (the connection is gone), whose actions run after the current ones.
+    async fn execute(&mut self, actions: Vec<Action>) {
+        let mut queue = VecDeque::from(actions);
+        while let Some(action) = queue.pop_front() {
+            let failure = match action {
+                Action::Connect => {
+                    self.start_connect();
+                    None
+                }
+                Action::Send(message) => self.send(&[message]).await.err(),
+                Action::CloseConnection => {
+                    self.close().await;
+                    None
+                }
+                Action::StartConnectRetryTimer(after) => {
+                    self.timers.connect_retry = Some(Instant::now() + after);
+                    None
+                }
+                Action::StopConnectRetryTimer => {
+                    self.timers.connect_retry = None;
+                    None
+                }
+                Action::StartHoldTimer(after) => {
+                    self.timers.hold = Some(Instant::now() + after);
+                    None
+                }
+                Action::StopHoldTimer => {
+                    self.timers.hold = None;
+                    None
+                }
+                Action::StartKeepaliveTimer(every) => {
+                    self.timers.keepalive = Some((Instant::now() + every, every));
+                    None
+                }
+                Action::StopKeepaliveTimer => {
+                    self.timers.keepalive = None;
+                    None
+                }
+                Action::Established(negotiated) => self.established(negotiated).await.err(),
+                Action::Down(reason) => {
+                    self.down(&reason);
+                    None
+                }
+                Action::RouteRefreshRequested(family) => self.refresh(family).await.err(),
+            };
+            if let Some(err) = failure {
+                debug!(%err, "write failed");
+                queue.extend(self.session.handle(Input::ConnectionClosed));
+            }
+        }
+    }
+
+    fn start_connect(&mut self) {
+        let remote = SocketAddr::new(self.peer.address, self.peer.port);
+        let local = self.peer.local_address;
+        debug!(%remote, "connecting");
+        self.connecting = Some(Box::pin(async move {
+            let socket = match remote {
+                SocketAddr::V4(_) => TcpSocket::new_v4()?,
+                SocketAddr::V6(_) => TcpSocket::new_v6()?,
+            };
+            if let Some(local) = local {
+                socket.bind(SocketAddr::new(local, 0))?;
+            }
+            match timeout(CONNECT_TIMEOUT, socket.connect(remote)).await {
+                Ok(result) => result,
+                Err(_) => Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("no answer within {}s", CONNECT_TIMEOUT.as_secs()),
+                )),
+            }
+        }));
+    }
+
+    /// Encodes `messages` into one buffer and writes it with one bounded
+    /// write, so a full table leaves in as few syscalls as possible.
+    async fn send(&mut self, messages: &[Message]) -> io::Result<()> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Ok(());
+        };
+        let mut out = BytesMut::new();
+        for message in messages {
+            message
+                .encode(&self.context, &mut out)
+                .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
+        }
+        match timeout(WRITE_TIMEOUT, conn.stream.write_all(&out)).await {
+            Ok(result) => result,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "peer stopped reading",
+            )),
+        }
+    }
+
+    async fn send_updates(&mut self, updates: Vec<Update>) -> io::Result<()> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let count = updates.len();
+        let messages: Vec<Message> = updates.into_iter().map(Message::Update).collect();
+        self.send(&messages).await?;
+        debug!(updates = count, announced = self.rib.len(), "sent");
+        Ok(())
+    }
+
+    /// Half-closes after our last message and waits briefly for the peer's
+    /// FIN, so that a NOTIFICATION we just wrote is not destroyed by a reset
+    /// (the kernel resets connections closed with unread input).
+    async fn close(&mut self) {
+        self.connecting = None;
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        let drain = async {
+            conn.stream.shutdown().await?;
+            let mut scratch = [0u8; 4096];
+            while conn.stream.read(&mut scratch).await? > 0 {}
+            io::Result::Ok(())
+        };
+        // Either outcome (peer closed, error, time up) ends the connection.
+        let _ = timeout(LINGER, drain).await;
+    }
+
+    async fn established(&mut self, negotiated: Negotiated) -> io::Result<()> {
+        self.context = negotiated.context;
+        let policy = self.export_policy(&negotiated);
+        info!(
+            peer_asn = negotiated.peer_asn,
+            peer_id = %negotiated.peer_bgp_id,
+            hold_time = negotiated.hold_time,
+            families = ?negotiated.families,
+            "session established"
+        );
+        self.rib.clear();
+        let desired = Arc::clone(&self.routes.borrow_and_update());
+        let mut updates = self.rib.sync(&desired, &policy);
+        // End-of-RIB after the initial table, per family (RFC 4724 §2), so
+        // the router knows our full set has arrived.
+        updates.extend(negotiated.families.iter().map(|f| Update::end_of_rib(*f)));
+        self.policy = Some(policy);
+        self.send_updates(updates).await?;
+        info!(prefixes = self.rib.len(), "initial routes sent");
+        Ok(())
+    }
+
+    fn export_policy(&self, negotiated: &Negotiated) -> ExportPolicy {
+        let local = negotiated.local;
+        let next_hop_v4 = self.peer.next_hop_ipv4.or(match local {
+            IpAddr::V4(addr) => Some(addr),
+            IpAddr::V6(_) => None,
+        });
+        let next_hop_v6 = self.peer.next_hop_ipv6.or(match local {
+            IpAddr::V6(addr) => Some(addr),
+            IpAddr::V4(_) => None,
+        });
+        ExportPolicy {
+            local_asn: self.local_asn,
+            ibgp: self.peer.is_ibgp(self.local_asn),
+            next_hop_v4: next_hop_v4.filter(|_| self.peer.ipv4),
+            next_hop_v6: next_hop_v6.filter(|_| self.peer.ipv6),
+            families: negotiated.families.clone(),
+            context: negotiated.context,
+        }
+    }
+
+    fn down(&mut self, reason: &DownReason) {
+        if self.policy.take().is_some() {
+            warn!(%reason, withdrawn = self.rib.len(), "session down");
+        } else {
+            debug!(%reason, state = ?self.session.state(), "session attempt failed");
+        }
+        self.rib.clear();
+        self.context = Context::default();
+    }
+
+    async fn sync_routes(&mut self) {
+        let Some(policy) = self.policy.as_ref() else {
+            return;
+        };
+        let desired = Arc::clone(&self.routes.borrow_and_update());
+        let updates = self.rib.sync(&desired, policy);
+        if let Err(err) = self.send_updates(updates).await {
+            debug!(%err, "write failed");
+            self.input(Input::ConnectionClosed).await;
+        }
+    }
+
+    async fn refresh(&mut self, family: Family) -> io::Result<()> {
+        let Some(policy) = self.policy.as_ref() else {
+            return Ok(());
+        };
+        info!(%family, "route refresh requested");
+        let updates = self.rib.refresh(family, policy);
+        self.send_updates(updates).await
+    }
+
+    /// Clean stop: withdraw explicitly, then Cease / Administrative
+    /// Shutdown with a message the router can log (RFC 9003).
+    async fn stop(&mut self) {
+        if let Some(policy) = self.policy.clone() {
+            let updates = self.rib.withdraw_all(&policy);
+            if let Err(err) = self.send_updates(updates).await {
+                debug!(%err, "could not withdraw before stopping");
+            }
+        }
+        let cease = Notification::cease(
+            iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN,
+            SHUTDOWN_MESSAGE,
+        );
+        let actions = self.session.handle(Input::Stop(cease));
+        self.execute(actions).await;
+        if self.session.state() != State::Idle {
+            debug!(state = ?self.session.state(), "stopped outside Idle");
+        }
+    }
+}
+
+/// Awaits the future if there is one, else never completes.
+async fn maybe(future: Option<&mut ConnectFuture>) -> io::Result<TcpStream> {
+    match future {
+        Some(future) => future.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Reads more bytes if connected, else never completes.
+async fn read(conn: Option<&mut Connection>) -> io::Result<usize> {
+    match conn {
+        Some(conn) => conn.stream.read_buf(&mut conn.buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sleeps until the deadline if there is one, else never completes.
+async fn sleep_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,68 @@
+//! What a VIP asks the routers to carry, independent of any one session.
+//!
+//! The announcer decides *which* prefixes each peer should have and with
+//! which [`RouteAttrs`]; each peer's Adj-RIB-Out turns them into the path
+//! attributes of its own session (eBGP or iBGP, next hop, ASN width).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ipnet::IpNet;
+
+use crate::bgp::wire::Origin;
+use crate::config::{self, Vip};
+
+/// Session-independent attributes of one announced prefix.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RouteAttrs {
+    pub origin: OriginKind,
+    pub med: Option<u32>,
+    /// Sent to iBGP peers only (RFC 4271 §5.1.5).
+    pub local_pref: Option<u32>,
+    pub communities: Vec<u32>,
+    pub large_communities: Vec<[u32; 3]>,
+    pub extended_communities: Vec<[u8; 8]>,
+    /// Extra copies of the local ASN on eBGP sessions.
+    pub as_path_prepend: u8,
+}
+
+/// ORIGIN as an orderable key, so that equal attribute sets group together
+/// when UPDATEs are packed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OriginKind {
+    Igp,
+    Egp,
+    Incomplete,
+}
+
+impl From<OriginKind> for Origin {
+    fn from(origin: OriginKind) -> Origin {
+        match origin {
+            OriginKind::Igp => Origin::Igp,
+            OriginKind::Egp => Origin::Egp,
+            OriginKind::Incomplete => Origin::Incomplete,
+        }
+    }
+}
+
+impl From<&Vip> for RouteAttrs {
+    fn from(vip: &Vip) -> RouteAttrs {
+        RouteAttrs {
+            origin: match vip.origin {
+                config::Origin::Igp => OriginKind::Igp,
+                config::Origin::Egp => OriginKind::Egp,
+                config::Origin::Incomplete => OriginKind::Incomplete,
+            },
+            med: vip.med,
+            local_pref: vip.local_pref,
+            communities: vip.communities.clone(),
+            large_communities: vip.large_communities.clone(),
+            extended_communities: vip.extended_communities.clone(),
+            as_path_prepend: vip.as_path_prepend,
+        }
+    }
+}
+
+/// The routes one peer should carry: prefix to attributes. Attributes are
+/// shared so that thousands of VIPs with one policy cost one allocation.
+pub type RouteSet = BTreeMap<IpNet, Arc<RouteAttrs>>;

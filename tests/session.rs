@@ -1,0 +1,390 @@
+//! herald's peer task against a scripted router on loopback: real sockets,
+//! real timers, the router's side written message by message.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use ipnet::IpNet;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::timeout;
+
+use herald::announcer::Announcer;
+use herald::bgp::peer::PeerTask;
+use herald::bgp::wire::{
+    self, iana, Capability, Context, Family, Message, Notification, Open, RouteRefresh, Update,
+};
+use herald::config::Config;
+
+/// Longest any single step may take before the test fails.
+const STEP: Duration = Duration::from_secs(10);
+const ROUTER_ASN: u32 = 65000;
+const ROUTER_ID: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+
+/// The router's end of one BGP connection.
+struct RouterConn {
+    stream: TcpStream,
+    buf: BytesMut,
+    ctx: Context,
+}
+
+impl RouterConn {
+    async fn recv(&mut self) -> Message {
+        timeout(STEP, async {
+            loop {
+                match wire::try_parse(&mut self.buf, &self.ctx) {
+                    Ok(Some(message)) => return message,
+                    Ok(None) => {}
+                    Err(err) => panic!("herald sent a malformed message: {err}"),
+                }
+                let n = self.stream.read_buf(&mut self.buf).await.expect("read");
+                assert!(n > 0, "herald closed the connection unexpectedly");
+            }
+        })
+        .await
+        .expect("no message from herald in time")
+    }
+
+    async fn send(&mut self, message: Message) {
+        let mut out = BytesMut::new();
+        message.encode(&self.ctx, &mut out).expect("encode");
+        self.stream.write_all(&out).await.expect("write");
+    }
+
+    /// Reads until herald closes; returns what arrived before.
+    async fn until_closed(&mut self) -> Vec<Message> {
+        let mut messages = Vec::new();
+        timeout(STEP, async {
+            loop {
+                while let Ok(Some(message)) = wire::try_parse(&mut self.buf, &self.ctx) {
+                    messages.push(message);
+                }
+                match self.stream.read_buf(&mut self.buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await
+        .expect("herald did not close the connection");
+        messages
+    }
+
+    /// The router's half of the OPEN exchange, up to Established.
+    async fn establish(&mut self, hold_time: u16) -> Open {
+        let Message::Open(open) = self.recv().await else {
+            panic!("expected OPEN first");
+        };
+        let families = [Family::Ipv4Unicast, Family::Ipv6Unicast];
+        self.send(Message::Open(Open::new(
+            ROUTER_ASN, hold_time, ROUTER_ID, &families,
+        )))
+        .await;
+        self.send(Message::Keepalive).await;
+        assert_eq!(self.recv().await, Message::Keepalive);
+        self.ctx.four_octet_as = true;
+        open
+    }
+
+    /// Every UPDATE up to and including both End-of-RIB markers.
+    async fn initial_table(&mut self) -> Vec<Update> {
+        let mut updates = Vec::new();
+        let mut eor = Vec::new();
+        while eor.len() < 2 {
+            match self.recv().await {
+                Message::Update(update) => {
+                    assert_eq!(update.treat_as_withdraw, None, "herald sent a bad UPDATE");
+                    match update.end_of_rib_family() {
+                        Some(family) => eor.push(family),
+                        None => updates.push(update),
+                    }
+                }
+                Message::Keepalive => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        updates
+    }
+}
+
+struct Harness {
+    listener: TcpListener,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    _announcer: Announcer,
+}
+
+impl Harness {
+    /// Starts one peer task for a config whose single peer is a listener on
+    /// loopback; `extra` is appended to the `[[peer]]` table.
+    async fn start(extra: &str) -> Harness {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let text = format!(
+            r#"
+[global]
+asn = 65001
+router-id = "192.0.2.1"
+
+[[peer]]
+name = "router"
+address = "127.0.0.1"
+port = {port}
+asn = {ROUTER_ASN}
+connect-retry = "1s"
+connect-retry-max = "2s"
+ipv6 = true
+next-hop-ipv4 = "198.51.100.11"
+next-hop-ipv6 = "2001:db8:100::11"
+{extra}
+
+[[vip]]
+prefix = "192.0.2.10/32"
+med = 10
+communities = ["65000:100", "no-export"]
+
+[[vip]]
+prefix = "192.0.2.20/32"
+med = 10
+communities = ["65000:100", "no-export"]
+
+[[vip]]
+prefix = "2001:db8:10::/128"
+"#
+        );
+        let (config, _) = Config::parse(&text, Path::new("test.toml")).expect("config");
+        let (announcer, mut receivers) = Announcer::new(&config);
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let routes = receivers.remove(0);
+        let task = PeerTask::new(config.peers[0].clone(), &config.global, routes, shutdown_rx);
+        let task = tokio::spawn(task.run());
+        Harness {
+            listener,
+            shutdown,
+            task,
+            _announcer: announcer,
+        }
+    }
+
+    async fn accept(&self) -> RouterConn {
+        let (stream, _) = timeout(STEP, self.listener.accept())
+            .await
+            .expect("herald did not connect in time")
+            .expect("accept");
+        RouterConn {
+            stream,
+            buf: BytesMut::new(),
+            ctx: Context::default(),
+        }
+    }
+}
+
+fn prefixes(updates: &[Update]) -> Vec<IpNet> {
+    let mut all: Vec<IpNet> = Vec::new();
+    for update in updates {
+        all.extend(update.nlri.iter().map(|p| IpNet::V4(*p)));
+        if let Some(reach) = update.attributes.as_ref().and_then(|a| a.mp_reach.as_ref()) {
+            all.extend(reach.nlri.iter().copied());
+        }
+    }
+    all.sort();
+    all
+}
+
+fn withdrawn_count(messages: &[Message]) -> usize {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::Update(u) => Some(
+                u.withdrawn.len()
+                    + u.attributes
+                        .as_ref()
+                        .and_then(|a| a.mp_unreach.as_ref())
+                        .map_or(0, |m| m.withdrawn.len()),
+            ),
+            _ => None,
+        })
+        .sum()
+}
+
+fn notifications(messages: &[Message]) -> Vec<(u8, u8)> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::Notification(n) => Some((n.code, n.subcode)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn net(text: &str) -> IpNet {
+    text.parse().expect("prefix")
+}
+
+#[tokio::test]
+async fn open_carries_our_asn_router_id_and_capabilities() {
+    let harness = Harness::start("hold-time = \"30s\"").await;
+    let mut router = harness.accept().await;
+    let open = router.establish(30).await;
+    assert_eq!(open.version, 4);
+    assert_eq!(open.asn, 65001);
+    assert_eq!(open.hold_time, 30);
+    assert_eq!(open.bgp_id, Ipv4Addr::new(192, 0, 2, 1));
+    for capability in [
+        Capability::Multiprotocol(Family::Ipv4Unicast),
+        Capability::Multiprotocol(Family::Ipv6Unicast),
+        Capability::RouteRefresh,
+        Capability::FourOctetAs(65001),
+    ] {
+        assert!(
+            open.capabilities.contains(&capability),
+            "missing {capability:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn established_session_receives_all_vips_packed_then_end_of_rib() {
+    let harness = Harness::start("").await;
+    let mut router = harness.accept().await;
+    router.establish(90).await;
+    let updates = router.initial_table().await;
+    assert_eq!(
+        prefixes(&updates),
+        vec![
+            net("192.0.2.10/32"),
+            net("192.0.2.20/32"),
+            net("2001:db8:10::/128")
+        ]
+    );
+    // Both IPv4 VIPs share attributes, so one UPDATE carries them.
+    let v4: Vec<&Update> = updates.iter().filter(|u| !u.nlri.is_empty()).collect();
+    assert_eq!(v4.len(), 1);
+    let attrs = v4[0].attributes.as_ref().expect("attributes");
+    assert_eq!(attrs.next_hop, Some(Ipv4Addr::new(198, 51, 100, 11)));
+    assert_eq!(attrs.med, Some(10));
+    assert_eq!(
+        attrs.local_pref, None,
+        "LOCAL_PREF must not go to an eBGP peer"
+    );
+    assert_eq!(attrs.as_path.len(), 1);
+    assert_eq!(attrs.as_path[0].asns, vec![65001]);
+    assert_eq!(
+        attrs.communities,
+        vec![(65000 << 16) | 100, iana::community::NO_EXPORT]
+    );
+    let v6 = updates
+        .iter()
+        .find_map(|u| u.attributes.as_ref()?.mp_reach.clone())
+        .expect("IPv6 announcement");
+    let next_hop: IpAddr = "2001:db8:100::11".parse().expect("address");
+    assert_eq!(v6.next_hops, vec![next_hop]);
+}
+
+#[tokio::test]
+async fn hold_timer_expiry_sends_notification_4_0_and_closes() {
+    let harness = Harness::start("hold-time = \"3s\"").await;
+    let mut router = harness.accept().await;
+    router.establish(3).await;
+    // The router now falls silent (keepalives from herald are read and
+    // ignored); herald's hold timer must fire.
+    let messages = router.until_closed().await;
+    assert_eq!(
+        notifications(&messages),
+        vec![(iana::error_code::HOLD_TIMER_EXPIRED, 0)]
+    );
+}
+
+#[tokio::test]
+async fn malformed_header_gets_exact_notification_and_herald_reconnects() {
+    let harness = Harness::start("").await;
+    let mut router = harness.accept().await;
+    router.establish(90).await;
+    router.initial_table().await;
+    // A header whose marker is not all ones (RFC 4271 §6.1).
+    let mut bad = vec![0xffu8; 16];
+    bad[3] = 0;
+    bad.extend_from_slice(&[0, 19, 4]);
+    router.stream.write_all(&bad).await.expect("write");
+    let messages = router.until_closed().await;
+    assert!(messages.contains(&Message::Notification(Notification::new(
+        iana::error_code::MESSAGE_HEADER,
+        iana::header_subcode::CONNECTION_NOT_SYNCHRONIZED,
+        Vec::new(),
+    ))));
+    // Backoff (connect-retry 1 s with jitter), then a fresh OPEN.
+    let mut again = harness.accept().await;
+    assert!(matches!(again.recv().await, Message::Open(_)));
+}
+
+#[tokio::test]
+async fn wrong_peer_asn_is_refused_with_bad_peer_as() {
+    let harness = Harness::start("").await;
+    let mut router = harness.accept().await;
+    let Message::Open(_) = router.recv().await else {
+        panic!("expected OPEN")
+    };
+    router
+        .send(Message::Open(Open::new(
+            64999,
+            90,
+            ROUTER_ID,
+            &[Family::Ipv4Unicast],
+        )))
+        .await;
+    let messages = router.until_closed().await;
+    assert_eq!(
+        notifications(&messages),
+        vec![(
+            iana::error_code::OPEN_MESSAGE,
+            iana::open_subcode::BAD_PEER_AS
+        )]
+    );
+}
+
+#[tokio::test]
+async fn route_refresh_is_answered_with_the_family_routes() {
+    let harness = Harness::start("").await;
+    let mut router = harness.accept().await;
+    router.establish(90).await;
+    router.initial_table().await;
+    let (afi, safi) = Family::Ipv4Unicast.afi_safi();
+    router
+        .send(Message::RouteRefresh(RouteRefresh { afi, safi }))
+        .await;
+    let Message::Update(update) = router.recv().await else {
+        panic!("expected UPDATE")
+    };
+    assert_eq!(
+        prefixes(&[update]),
+        vec![net("192.0.2.10/32"), net("192.0.2.20/32")]
+    );
+}
+
+#[tokio::test]
+async fn shutdown_withdraws_then_sends_cease_with_a_message() {
+    let harness = Harness::start("").await;
+    let mut router = harness.accept().await;
+    router.establish(90).await;
+    router.initial_table().await;
+    harness.shutdown.send(true).expect("signal");
+    let messages = router.until_closed().await;
+    assert_eq!(withdrawn_count(&messages), 3);
+    let Some(Message::Notification(cease)) = messages.last() else {
+        panic!("expected a Cease last, got {messages:?}");
+    };
+    assert_eq!(cease.code, iana::error_code::CEASE);
+    assert_eq!(cease.subcode, iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN);
+    assert_eq!(
+        cease.shutdown_message().as_deref(),
+        Some("herald is shutting down")
+    );
+    timeout(STEP, harness.task)
+        .await
+        .expect("task ends")
+        .expect("no panic");
+}
