@@ -1,0 +1,67 @@
+//! herald on a lab host: its config and starting it.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::path::Path;
+
+use super::netlab::{Lab, ProcId};
+
+/// The herald binary Cargo built for this test run.
+pub const BIN: &str = env!("CARGO_BIN_EXE_herald");
+
+/// One `[[peer]]`.
+pub struct Peer {
+    pub name: String,
+    pub address: IpAddr,
+    pub asn: u32,
+}
+
+/// What goes into a host's herald config. Timers are short for tests.
+pub struct HeraldSpec {
+    pub asn: u32,
+    pub peers: Vec<Peer>,
+    pub vips: Vec<String>,
+}
+
+/// The TOML config for `spec`.
+pub fn config(spec: &HeraldSpec) -> String {
+    let mut conf = format!(
+        "\
+[global]
+asn = {}
+router-id = \"auto\"
+hold-time = \"9s\"
+connect-retry = \"1s\"
+connect-retry-max = \"2s\"
+",
+        spec.asn
+    );
+    for peer in &spec.peers {
+        let _ = write!(
+            conf,
+            "
+[[peer]]
+name = \"{}\"
+address = \"{}\"
+asn = {}
+",
+            peer.name, peer.address, peer.asn
+        );
+    }
+    for vip in &spec.vips {
+        let _ = write!(conf, "\n[[vip]]\nprefix = \"{vip}\"\n");
+    }
+    conf
+}
+
+/// Writes `<name>.toml` and runs `herald run --config FILE` in `ns`, its
+/// log in `<name>.log`.
+pub fn spawn(lab: &mut Lab, ns: &str, name: &str, spec: &HeraldSpec) -> ProcId {
+    let conf = lab.write_file(&format!("{name}.toml"), &config(spec));
+    lab.spawn(
+        ns,
+        name,
+        Path::new(BIN),
+        &["run".as_ref(), "--config".as_ref(), conf.as_os_str()],
+    )
+}
