@@ -25,10 +25,12 @@ use ipnet::IpNet;
 mod community;
 mod duration;
 mod error;
+mod health;
 mod raw;
 mod validate;
 
 pub use error::{ConfigError, Warning};
+pub use health::{Check, CheckKind, Damping, Degrade, DownAction, HttpCheck};
 
 /// A validated configuration, every default resolved.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +44,8 @@ pub struct Config {
     pub peers: Vec<Peer>,
     /// Service addresses to announce, in file order.
     pub vips: Vec<Vip>,
+    /// Health checks, in file order; VIPs refer to them by index.
+    pub checks: Vec<Check>,
 }
 
 /// `[global]`: the local speaker.
@@ -158,6 +162,16 @@ pub struct Vip {
     /// Indices into [`Config::peers`] this VIP is sent to, ascending;
     /// every peer when the file does not say.
     pub peers: Vec<usize>,
+    /// Indices into [`Config::checks`] that must all pass for the VIP to be
+    /// healthy; empty means always healthy.
+    pub checks: Vec<usize>,
+    /// What happens to the route while the VIP is unhealthy.
+    pub on_down: DownAction,
+    /// Flap damping; `None` (the default) when off.
+    pub damping: Option<Damping>,
+    /// Command run on every change of the VIP's state (argv), not waited
+    /// on by the announcing path.
+    pub hook: Option<Vec<String>>,
 }
 
 impl Config {

@@ -17,7 +17,7 @@ use toml::Spanned;
 
 use super::error::{ConfigError, Position, Warning};
 use super::raw::{RawConfig, RawGlobal, RawPeer, RawTimers, RawVip, Scalar, Tree};
-use super::{community, duration, Config, Global, Origin, Peer, RouterId, Vip};
+use super::{community, duration, Config, DownAction, Global, Origin, Peer, RouterId, Vip};
 use crate::bgp::wire::iana::BGP_PORT;
 
 /// Hold time when neither the peer nor `[global]` sets one.
@@ -132,6 +132,7 @@ pub(crate) fn validate(
         global: global_config,
         peers,
         vips,
+        checks: Vec::new(),
     };
     Ok((config, v.warnings))
 }
@@ -687,6 +688,10 @@ impl Validator<'_> {
             as_path_prepend,
             origin,
             peers: selected,
+            checks: Vec::new(),
+            on_down: DownAction::Withdraw,
+            damping: None,
+            hook: None,
         };
         self.vip_reach(index, r, prefix_value.span(), &vip, global, peers)?;
         Ok((vip, prefix_value.span()))
