@@ -700,13 +700,23 @@ impl Rng {
     }
 }
 
-fn parse_everything(bytes: &[u8], ctx: &Context) {
+/// Parses all of `bytes`, re-encoding what decodes; counts (messages, errors).
+fn parse_everything(bytes: &[u8], ctx: &Context, counts: &mut (usize, usize)) {
     let mut buf = BytesMut::from(bytes);
-    while let Ok(Some(msg)) = try_parse(&mut buf, ctx) {
-        let mut out = BytesMut::new();
-        let _ = msg.encode(ctx, &mut out);
-        if let Message::Notification(n) = &msg {
-            let _ = n.to_string();
+    loop {
+        match try_parse(&mut buf, ctx) {
+            Ok(Some(msg)) => {
+                counts.0 += 1;
+                let mut out = BytesMut::new();
+                // Only the absence of a panic matters here.
+                let _ = msg.encode(ctx, &mut out);
+            }
+            Ok(None) => return,
+            Err(err) => {
+                counts.1 += 1;
+                assert!(!err.notification().to_string().is_empty());
+                return;
+            }
         }
     }
 }
@@ -715,6 +725,7 @@ fn parse_everything(bytes: &[u8], ctx: &Context) {
 fn try_parse_never_panics_on_random_or_mutated_input() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let valid: Vec<Vec<u8>> = all_fixtures_split();
+    let mut counts = (0, 0);
     for round in 0..20_000 {
         let ctx = if round % 2 == 0 { FOUR } else { TWO };
         // Random bytes, half of them behind a plausible header.
@@ -724,7 +735,7 @@ fn try_parse_never_panics_on_random_or_mutated_input() {
             let kind = 1 + u8::try_from(rng.below(5)).expect("small");
             bytes = message(kind, &bytes);
         }
-        parse_everything(&bytes, &ctx);
+        parse_everything(&bytes, &ctx, &mut counts);
         // A valid message with a few bytes changed, its length kept right.
         let mut m = valid[rng.below(valid.len())].clone();
         for _ in 0..1 + rng.below(4) {
@@ -733,7 +744,7 @@ fn try_parse_never_panics_on_random_or_mutated_input() {
                 *b = rng.byte();
             }
         }
-        parse_everything(&m, &ctx);
+        parse_everything(&m, &ctx, &mut counts);
         // The same message cut short, with the header still claiming all.
         m.truncate(rng.below(m.len() + 1));
         let mut fixed = m.clone();
@@ -741,9 +752,11 @@ fn try_parse_never_panics_on_random_or_mutated_input() {
             let n = u16::try_from(m.len().max(19)).expect("short");
             len.copy_from_slice(&n.to_be_bytes());
         }
-        parse_everything(&m, &ctx);
-        parse_everything(&fixed, &ctx);
+        parse_everything(&m, &ctx, &mut counts);
+        parse_everything(&fixed, &ctx, &mut counts);
     }
+    // Both paths were exercised in depth, not just header rejections.
+    assert!(counts.0 > 5_000 && counts.1 > 5_000, "{counts:?}");
 }
 
 fn all_fixtures_split() -> Vec<Vec<u8>> {
