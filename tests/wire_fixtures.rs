@@ -227,9 +227,9 @@ const UPDATE_IPV6_MP_REACH: &str = "
     40 02 06 02 01 0000fde9           # AS_PATH sequence 65001
     80 0e 26                          # MP_REACH_NLRI, 38 octets
     0002 01                           # AFI IPv6, SAFI unicast
-    10 20010db8000000000000000000000001  # next hop 2001:db8::1
+    10 2001 0db8 0000 0000 0000 0000 0000 0001  # next hop 2001:db8::1
     00                                # reserved
-    80 20010db80000000000000000000000 0a  # NLRI 2001:db8::a/128
+    80 2001 0db8 0000 0000 0000 0000 0000 000a  # NLRI 2001:db8::a/128
 ";
 
 #[test]
@@ -274,7 +274,7 @@ const UPDATE_IPV6_WITHDRAW: &str = "
     0017                              # total path attribute length 23
     80 0f 14                          # MP_UNREACH_NLRI, 20 octets
     0002 01                           # AFI IPv6, SAFI unicast
-    80 20010db80000000000000000000000 0a  # 2001:db8::a/128
+    80 2001 0db8 0000 0000 0000 0000 0000 000a  # 2001:db8::a/128
 ";
 
 #[test]
