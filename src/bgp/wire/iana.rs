@@ -340,3 +340,31 @@ pub fn error_subcode_name(code: u8, subcode: u8) -> Option<&'static str> {
     };
     Some(name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_code_and_cease_subcode_has_a_name() {
+        for code in 1..=7 {
+            assert!(error_code_name(code).is_some(), "code {code}");
+        }
+        for subcode in 1..=10 {
+            assert!(
+                error_subcode_name(error_code::CEASE, subcode).is_some(),
+                "cease {subcode}"
+            );
+        }
+        assert_eq!(error_subcode_name(error_code::UPDATE_MESSAGE, 7), None);
+    }
+
+    #[test]
+    fn attribute_names_follow_the_registry() {
+        assert_eq!(
+            attr_type_name(attr_type::LARGE_COMMUNITY),
+            Some("LARGE_COMMUNITY")
+        );
+        assert_eq!(attr_type_name(99), None);
+    }
+}

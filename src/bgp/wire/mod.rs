@@ -239,3 +239,25 @@ pub struct RouteRefresh {
     pub afi: u16,
     pub safi: u8,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_round_trip_through_afi_and_safi() {
+        for family in [Family::Ipv4Unicast, Family::Ipv6Unicast] {
+            let (afi, safi) = family.afi_safi();
+            assert_eq!(Family::from_afi_safi(afi, safi), Some(family));
+        }
+        assert_eq!(Family::from_afi_safi(1, 128), None);
+    }
+
+    #[test]
+    fn a_prefix_names_its_family() {
+        let v6: IpNet = "2001:db8::/32".parse().expect("net");
+        assert_eq!(Family::of(&v6), Family::Ipv6Unicast);
+        assert_eq!(Family::of(&v6).to_string(), "ipv6-unicast");
+        assert_eq!(Family::Ipv4Unicast.to_string(), "ipv4-unicast");
+    }
+}

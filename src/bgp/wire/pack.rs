@@ -74,6 +74,9 @@ fn room_after(attrs: &PathAttributes, ctx: &Context) -> usize {
 /// the peer only accepts if it negotiated RFC 8950 extended next hops.
 /// IPv6 goes in MP_REACH_NLRI; an IPv4 next hop is sent IPv4-mapped
 /// (RFC 4798 §2).
+///
+/// Attributes that leave no room for a single prefix give UPDATEs that
+/// [`Message::encode`](super::Message::encode) refuses as too long.
 pub fn pack_announce(
     family: Family,
     attrs: &PathAttributes,
