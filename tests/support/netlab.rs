@@ -122,6 +122,21 @@ impl Lab {
         stop(&mut self.procs[id.0], STOP_GRACE)
     }
 
+    /// The processes that exited although the lab did not stop them, with
+    /// their exit status: `None` if all still run.
+    pub fn unexpected_exits(&mut self) -> Option<String> {
+        let dead: Vec<String> = self
+            .procs
+            .iter_mut()
+            .filter(|p| !p.exited)
+            .filter_map(|p| match p.child.try_wait() {
+                Ok(Some(status)) => Some(format!("{} exited on its own: {status}", p.name)),
+                _ => None,
+            })
+            .collect();
+        (!dead.is_empty()).then(|| dead.join("; "))
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self, id: ProcId) -> bool {
         let proc = &mut self.procs[id.0];
