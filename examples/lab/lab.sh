@@ -401,6 +401,7 @@ main() {
 			exit 0
 			;;
 		*)
+			printf 'lab.sh: unknown option %s\n' "$1" >&2
 			usage >&2
 			exit 2
 			;;

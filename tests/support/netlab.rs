@@ -34,6 +34,7 @@ struct Proc {
     exited: bool,
 }
 
+/// One test's namespaces, processes and directory; see the module docs.
 pub struct Lab {
     prefix: String,
     namespaces: Vec<String>,
