@@ -70,23 +70,26 @@ fn herald_spec(index: u8) -> HeraldSpec {
 
 /// Waits until the router's route for `prefix` has exactly the next hops
 /// `want` (none: no route at all); panics with the router's and every
-/// speaker's state otherwise.
+/// speaker's state otherwise, at once if a process exited on its own.
 fn expect_nexthops(lab: &mut Lab, lan: &StarLan, bird: &Bird, prefix: &str, want: &[IpAddr]) {
     let mut want = want.to_vec();
     want.sort();
     let result = wait_until(SETTLE, INTERVAL, || {
+        if let Some(dead) = lab.unexpected_exits() {
+            return Ok(Err(format!("while waiting for {prefix}: {dead}")));
+        }
         let got = kernel_route(&lan.router, prefix);
         let matches = match &got {
             None => want.is_empty(),
             Some(hops) => !want.is_empty() && *hops == want,
         };
         if matches {
-            Ok(())
+            Ok(Ok(()))
         } else {
             Err(format!("{prefix}: next hops {got:?}, want {want:?}"))
         }
     });
-    if let Err(why) = result {
+    if let Ok(Err(why)) | Err(why) = result {
         panic!(
             "{why}\n\n=== birdc show protocols all\n{}\n=== logs\n{}",
             bird.protocols_all(),

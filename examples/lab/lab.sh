@@ -44,6 +44,7 @@ STATE=""
 NETNS=()
 PIDS=()
 SPEAKER_PID=()
+STOPPED=()
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PREFIX="hl$$"
@@ -195,7 +196,11 @@ start_speaker() {
 # its sessions; wait (bounded) for it to exit.
 stop_speaker() {
 	local pid=${SPEAKER_PID[$1]}
-	kill -TERM "$pid"
+	STOPPED[$1]=1
+	if ! kill -TERM "$pid" 2>/dev/null; then
+		info "h$1's speaker had already exited; see $STATE/h$1.log"
+		return 0
+	fi
 	for _ in $(seq 1 50); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
@@ -341,6 +346,16 @@ nexthop_count() { nexthops "$1" | grep -c . || true; }
 has_nexthops() { [[ $(nexthop_count "$1") == "$2" ]]; }
 has_no_route() { [[ -z $(ip -n "$R1" "$([[ $1 == *:* ]] && echo -6 || echo -4)" route show "$1") ]]; }
 
+# check_speakers: fail at once if a speaker exited that was not stopped.
+check_speakers() {
+	local n
+	for n in "${!SPEAKER_PID[@]}"; do
+		[[ -n ${STOPPED[$n]:-} ]] && continue
+		kill -0 "${SPEAKER_PID[$n]}" 2>/dev/null ||
+			die "h$n's speaker (pid ${SPEAKER_PID[$n]}) exited on its own; see h$n.log below"
+	done
+}
+
 # wait_for DESCRIPTION COMMAND...: run COMMAND every 0.2 s until it succeeds,
 # for at most WAIT_SECONDS.
 wait_for() {
@@ -351,6 +366,7 @@ wait_for() {
 			info "ok: $desc"
 			return 0
 		fi
+		check_speakers
 		sleep 0.2
 	done
 	die "timed out after ${WAIT_SECONDS}s waiting for: $desc"
@@ -385,6 +401,7 @@ main() {
 			exit 0
 			;;
 		*)
+			printf 'lab.sh: unknown option %s\n' "$1" >&2
 			usage >&2
 			exit 2
 			;;

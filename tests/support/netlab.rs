@@ -34,6 +34,7 @@ struct Proc {
     exited: bool,
 }
 
+/// One test's namespaces, processes and directory; see the module docs.
 pub struct Lab {
     prefix: String,
     namespaces: Vec<String>,
@@ -120,6 +121,21 @@ impl Lab {
     /// Returns whether it exited in time.
     pub fn terminate(&mut self, id: ProcId) -> bool {
         stop(&mut self.procs[id.0], STOP_GRACE)
+    }
+
+    /// The processes that exited although the lab did not stop them, with
+    /// their exit status: `None` if all still run.
+    pub fn unexpected_exits(&mut self) -> Option<String> {
+        let dead: Vec<String> = self
+            .procs
+            .iter_mut()
+            .filter(|p| !p.exited)
+            .filter_map(|p| match p.child.try_wait() {
+                Ok(Some(status)) => Some(format!("{} exited on its own: {status}", p.name)),
+                _ => None,
+            })
+            .collect();
+        (!dead.is_empty()).then(|| dead.join("; "))
     }
 
     /// Whether the process is still running.
