@@ -28,6 +28,7 @@ pub mod bgp;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod health;
 pub mod logging;
 pub mod route;
 pub mod summary;

@@ -1,0 +1,2 @@
+//! Health checks.
+pub mod probe;
