@@ -209,10 +209,7 @@ mod tests {
 
     #[test]
     fn error_chains_fit_on_one_line() {
-        let err = Outer(std::io::Error::new(
-            std::io::ErrorKind::Other,
-            "peer\nhung up",
-        ));
+        let err = Outer(std::io::Error::other("peer\nhung up"));
         assert_eq!(one_line(&err), "request failed: peer hung up");
     }
 }
