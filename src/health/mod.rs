@@ -20,6 +20,7 @@
 //! every state machine here is tested without sleeping.
 
 pub mod damping;
+pub mod probe;
 pub mod verdict;
 pub mod vip_state;
 
