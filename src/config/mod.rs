@@ -28,6 +28,8 @@ mod error;
 mod health;
 mod raw;
 mod validate;
+mod validate_timers;
+mod validate_vip;
 
 pub use error::{ConfigError, Warning};
 pub use health::{Check, CheckKind, Damping, Degrade, DownAction, HttpCheck};
