@@ -26,10 +26,13 @@ mod community;
 mod duration;
 mod error;
 mod health;
+mod health_syntax;
 mod raw;
 mod validate;
+mod validate_health;
 mod validate_timers;
 mod validate_vip;
+mod validate_vip_health;
 
 pub use error::{ConfigError, Warning};
 pub use health::{Check, CheckKind, Damping, Degrade, DownAction, HttpCheck};

@@ -18,7 +18,8 @@ use toml::Spanned;
 use super::error::{ConfigError, Position, Warning};
 use super::raw::{RawConfig, RawGlobal, RawPeer, Scalar, Tree};
 use super::validate_timers::Timers;
-use super::{duration, Config, Global, Peer, RouterId};
+use super::validate_vip_health::HealthContext;
+use super::{duration, Config, Global, Peer, RouterId, Vip};
 use crate::bgp::wire::iana::BGP_PORT;
 
 /// Converts a toml or serde error (syntax, unknown key, wrong type) into a
@@ -99,11 +100,23 @@ pub(crate) fn validate(
         peer_spans.push(raw_peer.span());
         peers.push(peer);
     }
+    let (checks, checks_by_name) = v.checks(&raw.check)?;
+    let global_hook = global
+        .get_ref()
+        .hook
+        .as_ref()
+        .map(|hook| v.argv(hook, "global.hook"))
+        .transpose()?;
+    let health = HealthContext {
+        by_name: checks_by_name,
+        global_hook,
+    };
     let mut vips = Vec::with_capacity(raw.vip.len());
     let mut by_prefix: HashMap<IpNet, usize> = HashMap::new();
     let mut vip_spans = Vec::with_capacity(raw.vip.len());
     for (index, raw_vip) in raw.vip.iter().enumerate() {
-        let (vip, prefix_span) = v.vip(index, raw_vip, &global_config, &peers, &by_name)?;
+        let (vip, prefix_span) =
+            v.vip(index, raw_vip, &global_config, &peers, &by_name, &health)?;
         if let Some(&first) = by_prefix.get(&vip.prefix) {
             return Err(v.error(
                 prefix_span,
@@ -119,12 +132,19 @@ pub(crate) fn validate(
         vip_spans.push(prefix_span);
         vips.push(vip);
     }
+    let mut used = vec![false; checks.len()];
+    for &check in vips.iter().flat_map(|vip: &Vip| &vip.checks) {
+        if let Some(used) = used.get_mut(check) {
+            *used = true;
+        }
+    }
+    v.unused_checks(&raw.check, &used);
     let config = Config {
         source: source.to_path_buf(),
         global: global_config,
         peers,
         vips,
-        checks: Vec::new(),
+        checks,
     };
     Ok((config, v.warnings))
 }

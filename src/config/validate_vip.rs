@@ -1,5 +1,5 @@
 //! `[[vip]]` tables: the prefix, its path attributes and the peers it
-//! goes to. The health keys of a VIP are in `validate_health`.
+//! goes to. The health keys of a VIP are in `validate_vip_health`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -11,7 +11,8 @@ use toml::Spanned;
 use super::error::ConfigError;
 use super::raw::{RawVip, Scalar};
 use super::validate::Validator;
-use super::{community, DownAction, Global, Origin, Peer, Vip};
+use super::validate_vip_health::HealthContext;
+use super::{community, Global, Origin, Peer, Vip};
 
 /// Most extra copies of the local ASN a VIP may prepend.
 const MAX_AS_PATH_PREPEND: i64 = 32;
@@ -24,6 +25,7 @@ impl Validator<'_> {
         global: &Global,
         peers: &[Peer],
         by_name: &HashMap<String, usize>,
+        health: &HealthContext,
     ) -> Result<(Vip, Range<usize>), ConfigError> {
         let r = raw.get_ref();
         let key = |name: &str| format!("vip[{index}].{name}");
@@ -39,16 +41,7 @@ impl Validator<'_> {
             .as_ref()
             .map(|v| self.integer(v, &key("local-pref"), 0..=i64::from(u32::MAX), "LOCAL_PREF"))
             .transpose()?;
-        let mut communities = Vec::with_capacity(r.communities.len());
-        for (i, value) in r.communities.iter().enumerate() {
-            let key = format!("vip[{index}].communities[{i}]");
-            let parsed = match value.get_ref() {
-                Scalar::Integer(n) => u32::try_from(*n)
-                    .map_err(|_| format!("community {n} is out of range: expected 0..=4294967295")),
-                Scalar::Text(text) => community::parse_standard(text),
-            };
-            communities.push(parsed.map_err(|m| self.error(value.span(), key, m))?);
-        }
+        let communities = self.standard_communities(&r.communities, &key("communities"))?;
         let mut large_communities = Vec::with_capacity(r.large_communities.len());
         for (i, value) in r.large_communities.iter().enumerate() {
             let key = format!("vip[{index}].large-communities[{i}]");
@@ -88,6 +81,7 @@ impl Validator<'_> {
             }
         };
         let selected = self.vip_peers(index, r, by_name)?;
+        let health = self.vip_health(index, r, health)?;
         let vip = Vip {
             prefix,
             med,
@@ -98,13 +92,33 @@ impl Validator<'_> {
             as_path_prepend,
             origin,
             peers: selected,
-            checks: Vec::new(),
-            on_down: DownAction::Withdraw,
-            damping: None,
-            hook: None,
+            checks: health.checks,
+            on_down: health.on_down,
+            damping: health.damping,
+            hook: health.hook,
         };
         self.vip_reach(index, r, prefix_value.span(), &vip, global, peers)?;
         Ok((vip, prefix_value.span()))
+    }
+
+    /// Standard communities (`communities`, `degrade-communities`); `key`
+    /// names the list.
+    pub(super) fn standard_communities(
+        &self,
+        values: &[Spanned<Scalar>],
+        key: &str,
+    ) -> Result<Vec<u32>, ConfigError> {
+        let mut communities = Vec::with_capacity(values.len());
+        for (i, value) in values.iter().enumerate() {
+            let parsed = match value.get_ref() {
+                Scalar::Integer(n) => u32::try_from(*n)
+                    .map_err(|_| format!("community {n} is out of range: expected 0..=4294967295")),
+                Scalar::Text(text) => community::parse_standard(text),
+            };
+            communities
+                .push(parsed.map_err(|m| self.error(value.span(), format!("{key}[{i}]"), m))?);
+        }
+        Ok(communities)
     }
 
     fn prefix(&self, value: &Spanned<String>, key: &str) -> Result<IpNet, ConfigError> {
