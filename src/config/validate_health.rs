@@ -153,7 +153,7 @@ impl Validator<'_> {
                     span,
                     key(name),
                     format!(
-                        "`{name}` applies to {} checks only, and this is a {} check",
+                        "`{name}` applies to {} checks only, not to {} checks",
                         applies_to.name(),
                         kind.name()
                     ),
