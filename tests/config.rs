@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use herald::config::{Config, ConfigError, Origin, RouterId, Warning};
+use herald::config::{
+    CheckKind, Config, ConfigError, Damping, Degrade, DownAction, Origin, RouterId, Warning,
+};
 
 fn parse(text: &str) -> Result<(Config, Vec<Warning>), ConfigError> {
     Config::parse(text, Path::new("/etc/herald/herald.toml"))
@@ -82,6 +84,41 @@ fn the_commented_out_keys_of_the_full_example_are_valid_too() {
         config.global.router_id,
         RouterId::Fixed([198, 51, 100, 11].into())
     );
+    assert_eq!(config.checks.len(), 4);
+    assert_eq!(config.vips[0].checks, vec![0, 1, 2, 3]);
+    assert!(matches!(config.vips[0].on_down, DownAction::Degrade(_)));
+    assert!(config.vips[0].damping.is_some());
+    assert_eq!(config.vips[1].checks, Vec::<usize>::new());
+    assert_eq!(
+        config.vips[1].hook,
+        Some(vec!["/usr/local/bin/vip-changed".to_string()])
+    );
+}
+
+#[test]
+fn the_health_example_withdraws_one_vip_and_degrades_the_other() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/health.toml");
+    let (config, warnings) = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let names: Vec<&str> = config.checks.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["web", "cache", "maintenance"]);
+    let (web, cache) = (&config.vips[0], &config.vips[1]);
+    assert_eq!(web.checks, vec![0, 2]);
+    assert_eq!(web.on_down, DownAction::Withdraw);
+    assert_eq!(
+        web.damping.as_ref().map(|d| (d.half_life, d.max_suppress)),
+        Some((Duration::from_secs(120), Duration::from_secs(600)))
+    );
+    assert_eq!(cache.checks, vec![1, 2]);
+    assert_eq!(
+        cache.on_down,
+        DownAction::Degrade(Degrade {
+            med: Some(1000),
+            as_path_prepend: 0,
+            communities: vec![0xFDE8_029A],
+        })
+    );
+    assert_eq!(cache.damping, None);
 }
 
 #[test]
@@ -391,6 +428,230 @@ const BAD: &[(&str, &str, usize, usize, &str, &str)] = &[
         "IPv4 VIP 192.0.2.10/32 reaches no peer",
     ),
     (
+        "unknown check name",
+        "[global]\nasn = 65001\n[[vip]]\nprefix = \"192.0.2.10/32\"\nchecks = [\"web\"]\n[[check]]\nname = \"db\"\nkind = \"tcp\"\naddress = \"127.0.0.1:5432\"\n",
+        5,
+        11,
+        "vip[0].checks[0]",
+        "unknown check \"web\" (known checks: db)",
+    ),
+    (
+        "check listed twice by a vip",
+        "[global]\nasn = 65001\n[[check]]\nname = \"db\"\nkind = \"tcp\"\naddress = \"127.0.0.1:5432\"\n[[vip]]\nprefix = \"192.0.2.10/32\"\nchecks = [\"db\", \"db\"]\n",
+        9,
+        17,
+        "vip[0].checks[1]",
+        "check \"db\" is listed twice",
+    ),
+    (
+        "duplicate check name",
+        "[global]\nasn = 65001\n[[check]]\nname = \"m\"\nkind = \"file\"\npath = \"/a\"\n[[check]]\nname = \"m\"\nkind = \"file\"\npath = \"/b\"\n",
+        8,
+        8,
+        "check[1].name",
+        "check name \"m\" is already used by check[0] (line 3)",
+    ),
+    (
+        "url on a tcp check",
+        "[global]\nasn = 65001\n[[check]]\nname = \"c\"\nkind = \"tcp\"\naddress = \"127.0.0.1:80\"\nurl = \"http://127.0.0.1/\"\n",
+        7,
+        7,
+        "check[0].url",
+        "`url` applies to http checks only, not to tcp checks",
+    ),
+    (
+        "path on an exec check",
+        "[global]\nasn = 65001\n[[check]]\nname = \"c\"\nkind = \"exec\"\ncommand = [\"true\"]\npath = \"/a\"\n",
+        7,
+        8,
+        "check[0].path",
+        "`path` applies to file checks only, not to exec checks",
+    ),
+    (
+        "reversed status range",
+        "[global]\nasn = 65001\n[[check]]\nname = \"c\"\nkind = \"http\"\nurl = \"http://127.0.0.1/\"\nstatus = \"299-200\"\n",
+        7,
+        10,
+        "check[0].status",
+        "status range \"299-200\" is empty",
+    ),
+    (
+        "status beyond 599",
+        "[global]\nasn = 65001\n[[check]]\nname = \"c\"\nkind = \"http\"\nurl = \"http://127.0.0.1/\"\nstatus = 600\n",
+        7,
+        10,
+        "check[0].status",
+        "out of range: HTTP status codes are 100..=599",
+    ),
+    (
+        "fast-interval longer than interval",
+        "[global]\nasn = 65001\n[[check]]\nname = \"c\"\nkind = \"file\"\npath = \"/a\"\ninterval = \"1s\"\nfast-interval = \"2s\"\n",
+        8,
+        17,
+        "check[0].fast-interval",
+        "fast-interval 2s must not be longer than the interval 1s",
+    ),
+    (
+        "zero interval",
+        "[global]\nasn = 65001\n[[check]]\nname = \"c\"\nkind = \"file\"\npath = \"/a\"\ninterval = 0\n",
+        7,
+        12,
+        "check[0].interval",
+        "interval must be longer than 0",
+    ),
+    (
+        "rise 0",
+        "[global]\nasn = 65001\n[[check]]\nname = \"c\"\nkind = \"file\"\npath = \"/a\"\nrise = 0\n",
+        7,
+        8,
+        "check[0].rise",
+        "rise 0 is out of range: expected 1..=100",
+    ),
+    (
+        "fall above 100",
+        "[global]\nasn = 65001\n[[check]]\nname = \"c\"\nkind = \"file\"\npath = \"/a\"\nfall = 101\n",
+        7,
+        8,
+        "check[0].fall",
+        "fall 101 is out of range: expected 1..=100",
+    ),
+    (
+        "unknown initial state",
+        "[global]\nasn = 65001\n[[check]]\nname = \"c\"\nkind = \"file\"\npath = \"/a\"\ninitial = \"healthy\"\n",
+        7,
+        11,
+        "check[0].initial",
+        "unknown initial state \"healthy\": expected \"down\" or \"up\"",
+    ),
+    (
+        "relative file path",
+        "[global]\nasn = 65001\n[[check]]\nname = \"c\"\nkind = \"file\"\npath = \"etc/herald/maintenance\"\n",
+        6,
+        8,
+        "check[0].path",
+        "\"etc/herald/maintenance\" is not an absolute path",
+    ),
+    (
+        "degrade without degrade keys",
+        "[global]\nasn = 65001\n[[vip]]\nprefix = \"192.0.2.10/32\"\non-down = \"degrade\"\n",
+        5,
+        11,
+        "vip[0].on-down",
+        "degrade changes nothing",
+    ),
+    (
+        "unknown on-down action",
+        "[global]\nasn = 65001\n[[vip]]\nprefix = \"192.0.2.10/32\"\non-down = \"drop\"\n",
+        5,
+        11,
+        "vip[0].on-down",
+        "unknown on-down action \"drop\": expected \"withdraw\" or \"degrade\"",
+    ),
+    (
+        "bad degrade community",
+        "[global]\nasn = 65001\n[[vip]]\nprefix = \"192.0.2.10/32\"\non-down = \"degrade\"\ndegrade-communities = [\"65000:1\", \"x\"]\n",
+        6,
+        35,
+        "vip[0].degrade-communities[1]",
+        "invalid community \"x\"",
+    ),
+    (
+        "too much degrade prepending",
+        "[global]\nasn = 65001\n[[vip]]\nprefix = \"192.0.2.10/32\"\non-down = \"degrade\"\ndegrade-prepend = 33\n",
+        6,
+        19,
+        "vip[0].degrade-prepend",
+        "expected 0..=32",
+    ),
+    (
+        "suppress not above reuse",
+        "[global]\nasn = 65001\n[[vip]]\nprefix = \"192.0.2.10/32\"\n[vip.damping]\nsuppress = 500\n",
+        6,
+        12,
+        "vip[0].damping.suppress",
+        "suppress 500 (vip[0].damping.suppress) must be greater than reuse 750 (default)",
+    ),
+    (
+        "max-suppress below half-life",
+        "[global]\nasn = 65001\n[[vip]]\nprefix = \"192.0.2.10/32\"\ndamping = { half-life = \"10m\" }\n",
+        5,
+        25,
+        "vip[0].damping.half-life",
+        "max-suppress 300s (default) must be at least half-life 600s (vip[0].damping.half-life)",
+    ),
+    (
+        "unknown damping key",
+        "[global]\nasn = 65001\n[[vip]]\nprefix = \"192.0.2.10/32\"\n[vip.damping]\nhalflife = \"1m\"\n",
+        6,
+        1,
+        "vip[0].damping.halflife",
+        "unknown field `halflife`",
+    ),
+    (
+        "unknown check kind",
+        "[global]\nasn = 65001\n[[check]]\nname = \"c\"\nkind = \"ping\"\n",
+        5,
+        8,
+        "check[0].kind",
+        "unknown check kind \"ping\": expected \"tcp\", \"http\", \"exec\" or \"file\"",
+    ),
+    (
+        "missing check kind",
+        "[global]\nasn = 65001\n\n[[check]]\nname = \"c\"\n",
+        4,
+        1,
+        "check[0].kind",
+        "missing required key `kind`",
+    ),
+    (
+        "missing address for a tcp check",
+        "[global]\nasn = 65001\n\n[[check]]\nname = \"c\"\nkind = \"tcp\"\n",
+        4,
+        1,
+        "check[0].address",
+        "missing required key `address`: tcp checks need one",
+    ),
+    (
+        "tcp address without a port",
+        "[global]\nasn = 65001\n[[check]]\nname = \"c\"\nkind = \"tcp\"\naddress = \"127.0.0.1\"\n",
+        6,
+        11,
+        "check[0].address",
+        "is not an IP address and port",
+    ),
+    (
+        "non-http scheme",
+        "[global]\nasn = 65001\n[[check]]\nname = \"c\"\nkind = \"http\"\nurl = \"ftp://127.0.0.1/health\"\n",
+        6,
+        7,
+        "check[0].url",
+        "unsupported scheme \"ftp\"",
+    ),
+    (
+        "empty command",
+        "[global]\nasn = 65001\n[[check]]\nname = \"c\"\nkind = \"exec\"\ncommand = []\n",
+        6,
+        11,
+        "check[0].command",
+        "an empty command runs nothing",
+    ),
+    (
+        "empty program name in a hook",
+        "[global]\nasn = 65001\nhook = [\"\", \"x\"]\n",
+        3,
+        9,
+        "global.hook[0]",
+        "the program name must not be empty",
+    ),
+    (
+        "unknown key in a check",
+        "[global]\nasn = 65001\n[[check]]\nname = \"c\"\nkind = \"tcp\"\nport = 80\n",
+        6,
+        1,
+        "check[0].port",
+        "unknown field `port`",
+    ),
+    (
         "syntax error",
         "[global]\nasn = 65001\nrouter-id = 192.0.2.1\n",
         3,
@@ -679,6 +940,254 @@ fn the_same_address_on_two_ports_needs_names() {
     assert!(error.message().contains("set `name`"));
     let named = text.replace("port = 1179", "name = \"alt\"\nport = 1179");
     assert_eq!(config(&named).peers[1].port, 1179);
+}
+
+/// [`PEER`] and one VIP with the extra keys `vip`, followed by `checks`.
+fn with_checks(vip: &str, checks: &str) -> String {
+    format!("{PEER}[[vip]]\nprefix = \"192.0.2.10/32\"\n{vip}{checks}")
+}
+
+#[test]
+fn check_settings_default_as_documented() {
+    let text = with_checks(
+        "checks = [\"t\", \"h\", \"f\"]\n",
+        "[[check]]\nname = \"t\"\nkind = \"tcp\"\naddress = \"[::1]:80\"\n\
+         [[check]]\nname = \"h\"\nkind = \"http\"\nurl = \"https://127.0.0.1/\"\n\
+         [[check]]\nname = \"f\"\nkind = \"file\"\npath = \"/etc/herald/maintenance\"\n",
+    );
+    let (config, warnings) = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert!(warnings.is_empty(), "{warnings:?}");
+    for check in &config.checks {
+        assert_eq!(check.interval, Duration::from_secs(1), "{}", check.name);
+        assert_eq!(check.fast_interval, Duration::from_millis(250));
+        assert_eq!(check.timeout, Duration::from_secs(1));
+        assert_eq!((check.rise, check.fall), (3, 2));
+        assert!(!check.initially_healthy);
+    }
+    assert_eq!(
+        config.checks[0].kind,
+        CheckKind::Tcp {
+            address: "[::1]:80".parse().unwrap()
+        }
+    );
+    let CheckKind::Http(http) = &config.checks[1].kind else {
+        panic!("not http: {:?}", config.checks[1].kind);
+    };
+    assert_eq!(http.status, 200..=299);
+    assert_eq!(
+        (&http.body, &http.host, &http.ca_file),
+        (&None, &None, &None)
+    );
+    assert!(http.tls_verify);
+    assert_eq!(
+        config.checks[2].kind,
+        CheckKind::File {
+            path: "/etc/herald/maintenance".into(),
+            healthy_when_present: false
+        }
+    );
+    let vip = &config.vips[0];
+    assert_eq!(vip.checks, vec![0, 1, 2]);
+    assert_eq!(vip.on_down, DownAction::Withdraw);
+    assert_eq!((&vip.damping, &vip.hook), (&None, &None));
+}
+
+#[test]
+fn a_vip_without_checks_is_always_healthy_and_checks_may_come_first() {
+    let text = format!(
+        "[global]\nasn = 65001\n[[check]]\nname = \"a\"\nkind = \"exec\"\ncommand = [\"true\"]\n\
+         {}\n[[vip]]\nprefix = \"192.0.2.10/32\"\nchecks = [\"a\"]\n[[vip]]\nprefix = \"192.0.2.11/32\"\n\
+         [[vip]]\nprefix = \"192.0.2.12/32\"\nchecks = []\n",
+        &PEER["[global]\nasn = 65001\n".len()..]
+    );
+    let config = config(&text);
+    assert_eq!(config.vips[0].checks, vec![0]);
+    assert!(config.vips[1].checks.is_empty());
+    assert!(config.vips[2].checks.is_empty());
+    assert_eq!(
+        config.checks[0].kind,
+        CheckKind::Exec {
+            argv: vec!["true".to_string()]
+        }
+    );
+}
+
+#[test]
+fn the_fast_interval_defaults_to_the_interval_when_that_is_shorter() {
+    let text = with_checks(
+        "checks = [\"f\"]\n",
+        "[[check]]\nname = \"f\"\nkind = \"file\"\npath = \"/a\"\ninterval = \"100ms\"\n",
+    );
+    assert_eq!(
+        config(&text).checks[0].fast_interval,
+        Duration::from_millis(100)
+    );
+}
+
+#[test]
+fn every_check_key_is_carried_into_the_typed_config() {
+    let text = with_checks(
+        "checks = [\"h\", \"f\"]\n",
+        "[[check]]\nname = \"h\"\nkind = \"http\"\nurl = \"https://[::1]:8443/health\"\n\
+         status = 204\nbody = \"OK\"\nhost = \"www.example.com\"\nca-file = \"/etc/ssl/ca.pem\"\n\
+         tls-verify = false\ninterval = \"5s\"\nfast-interval = \"1s\"\ntimeout = \"2s\"\n\
+         rise = 100\nfall = 1\ninitial = \"up\"\n\
+         [[check]]\nname = \"f\"\nkind = \"file\"\npath = \"/run/ready\"\nhealthy-when = \"present\"\n",
+    );
+    let config = config(&text);
+    let check = &config.checks[0];
+    assert_eq!(
+        (check.interval, check.fast_interval, check.timeout),
+        (
+            Duration::from_secs(5),
+            Duration::from_secs(1),
+            Duration::from_secs(2)
+        )
+    );
+    assert_eq!(
+        (check.rise, check.fall, check.initially_healthy),
+        (100, 1, true)
+    );
+    let CheckKind::Http(http) = &check.kind else {
+        panic!("not http: {:?}", check.kind);
+    };
+    assert_eq!(http.url, "https://[::1]:8443/health");
+    assert_eq!(http.status, 204..=204);
+    assert_eq!(http.body.as_deref(), Some("OK"));
+    assert_eq!(http.host.as_deref(), Some("www.example.com"));
+    assert_eq!(http.ca_file, Some("/etc/ssl/ca.pem".into()));
+    assert!(!http.tls_verify);
+    assert_eq!(
+        config.checks[1].kind,
+        CheckKind::File {
+            path: "/run/ready".into(),
+            healthy_when_present: true
+        }
+    );
+}
+
+#[test]
+fn a_status_may_be_a_code_in_a_string() {
+    let text = with_checks(
+        "checks = [\"h\"]\n",
+        "[[check]]\nname = \"h\"\nkind = \"http\"\nurl = \"http://h/\"\nstatus = \"200\"\n",
+    );
+    let CheckKind::Http(http) = &config(&text).checks[0].kind else {
+        panic!("not http");
+    };
+    assert_eq!(http.status, 200..=200);
+}
+
+#[test]
+fn degrade_keys_and_damping_are_carried_into_the_typed_config() {
+    let text = with_checks(
+        "on-down = \"degrade\"\ndegrade-med = 1000\ndegrade-prepend = 3\n\
+         degrade-communities = [\"65000:666\", \"no-export\"]\n\
+         [vip.damping]\npenalty = 500\nsuppress = 2000\nreuse = 1000\nhalf-life = \"30s\"\nmax-suppress = \"30s\"\n",
+        "",
+    );
+    let vip = config(&text).vips.remove(0);
+    assert_eq!(
+        vip.on_down,
+        DownAction::Degrade(Degrade {
+            med: Some(1000),
+            as_path_prepend: 3,
+            communities: vec![0xFDE8_029A, 0xFFFF_FF01],
+        })
+    );
+    assert_eq!(
+        vip.damping,
+        Some(Damping {
+            penalty: 500,
+            suppress: 2000,
+            reuse: 1000,
+            half_life: Duration::from_secs(30),
+            max_suppress: Duration::from_secs(30),
+        })
+    );
+}
+
+#[test]
+fn an_empty_damping_table_turns_damping_on_with_the_defaults() {
+    let vip = config(&with_checks("damping = {}\n", "")).vips.remove(0);
+    assert_eq!(
+        vip.damping,
+        Some(Damping {
+            penalty: 1000,
+            suppress: 3000,
+            reuse: 750,
+            half_life: Duration::from_secs(60),
+            max_suppress: Duration::from_secs(300),
+        })
+    );
+}
+
+#[test]
+fn a_vip_hook_overrides_the_global_hook_and_others_inherit_it() {
+    let text = format!(
+        "{PEER}[[vip]]\nprefix = \"192.0.2.10/32\"\n\
+         [[vip]]\nprefix = \"192.0.2.11/32\"\nhook = [\"vip-hook\", \"--one\"]\n"
+    )
+    .replace(
+        "asn = 65001\n",
+        "asn = 65001\nhook = [\"/usr/local/bin/vip-changed\"]\n",
+    );
+    let config = config(&text);
+    assert_eq!(
+        config.vips[0].hook,
+        Some(vec!["/usr/local/bin/vip-changed".to_string()])
+    );
+    assert_eq!(
+        config.vips[1].hook,
+        Some(vec!["vip-hook".to_string(), "--one".to_string()])
+    );
+}
+
+#[test]
+fn without_any_hook_vips_have_none() {
+    let text = format!("{PEER}[[vip]]\nprefix = \"192.0.2.10/32\"\n");
+    assert_eq!(config(&text).vips[0].hook, None);
+}
+
+#[test]
+fn questionable_health_settings_are_warnings_with_their_key() {
+    let text = with_checks(
+        "checks = [\"h\", \"x\"]\ndegrade-med = 5\n",
+        "[[check]]\nname = \"h\"\nkind = \"http\"\nurl = \"http://127.0.0.1/\"\nca-file = \"/ca.pem\"\n\
+         [[check]]\nname = \"x\"\nkind = \"exec\"\ncommand = [\"bin/check\"]\n\
+         [[check]]\nname = \"unused\"\nkind = \"file\"\npath = \"/a\"\n",
+    );
+    let (config, warnings) = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.vips[0].on_down, DownAction::Withdraw);
+    let keys: Vec<(&str, usize, usize)> = warnings
+        .iter()
+        .map(|w| (w.key.as_str(), w.line, w.column))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("check[0].ca-file", 15, 11),
+            ("check[1].command[0]", 19, 12),
+            ("vip[0].degrade-med", 10, 15),
+            ("check[2].name", 21, 8),
+        ],
+        "{warnings:?}"
+    );
+    assert!(warnings[0].message.contains("the url is http://"));
+    assert!(warnings[1].message.contains("working directory"));
+    assert!(warnings[2].message.contains("on-down is \"withdraw\""));
+    assert!(warnings[3].message.contains("in no VIP's `checks`"));
+}
+
+#[test]
+fn a_vip_whose_checks_all_start_up_is_fine() {
+    let text = with_checks(
+        "checks = [\"f\"]\n",
+        "[[check]]\nname = \"f\"\nkind = \"file\"\npath = \"/a\"\ninitial = \"up\"\n",
+    );
+    let (config, warnings) = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(config.checks[0].initially_healthy);
 }
 
 /// A tiny deterministic generator, so failures reproduce.

@@ -4,8 +4,8 @@
 //! `FILE:LINE:COL: KEY: message`. Lines and columns are 1-based and the
 //! column counts characters, as editors do. Keys are paths such as
 //! `global.asn`, `peer[0].hold-time` or `vip[2].communities[1]`; indices are
-//! 0-based positions in the file, in the order the `[[peer]]` and `[[vip]]`
-//! tables appear.
+//! 0-based positions in the file, in the order the `[[peer]]`, `[[vip]]`
+//! and `[[check]]` tables appear.
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -7,8 +7,11 @@
 //! 2. [`validate`]: the mirror becomes the typed [`Config`], with defaults
 //!    resolved (a peer's timers fall back to `[global]`, keepalive to a third
 //!    of the hold time, VIPs go to every peer) and every rule checked.
-//!    Values in their own syntax are parsed by [`duration`] and
-//!    [`community`].
+//!    The work is split by part of the file: `validate_timers`,
+//!    `validate_vip`, `validate_health` (`[[check]]`) and
+//!    `validate_vip_health` (a VIP's checks, degrade, damping and hook).
+//!    Values in their own syntax are parsed by [`duration`], [`community`]
+//!    and `health_syntax`.
 //! 3. [`error`]: each problem becomes a [`ConfigError`] or a [`Warning`]
 //!    naming file, line, column and key (`peer[0].hold-time`, 0-based).
 //!
@@ -26,8 +29,13 @@ mod community;
 mod duration;
 mod error;
 mod health;
+mod health_syntax;
 mod raw;
 mod validate;
+mod validate_health;
+mod validate_timers;
+mod validate_vip;
+mod validate_vip_health;
 
 pub use error::{ConfigError, Warning};
 pub use health::{Check, CheckKind, Damping, Degrade, DownAction, HttpCheck};

@@ -21,7 +21,12 @@ pub(crate) struct RawConfig {
     pub(crate) peer: Vec<Spanned<RawPeer>>,
     #[serde(default)]
     pub(crate) vip: Vec<Spanned<RawVip>>,
+    #[serde(default)]
+    pub(crate) check: Vec<Spanned<RawCheck>>,
 }
+
+/// An argv as written: `["/usr/local/bin/check-db", "--quick"]`.
+pub(crate) type RawArgv = Spanned<Vec<Spanned<String>>>;
 
 /// Session timers, settable in `[global]` and overridden per `[[peer]]`.
 #[derive(Debug, Default)]
@@ -42,6 +47,7 @@ pub(crate) struct RawGlobal {
     pub(crate) keepalive: Option<Spanned<Scalar>>,
     pub(crate) connect_retry: Option<Spanned<Scalar>>,
     pub(crate) connect_retry_max: Option<Spanned<Scalar>>,
+    pub(crate) hook: Option<RawArgv>,
 }
 
 impl RawGlobal {
@@ -103,10 +109,58 @@ pub(crate) struct RawVip {
     pub(crate) as_path_prepend: Option<Spanned<i64>>,
     pub(crate) peers: Option<Spanned<Vec<Spanned<String>>>>,
     pub(crate) origin: Option<Spanned<String>>,
+    pub(crate) checks: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) on_down: Option<Spanned<String>>,
+    pub(crate) degrade_med: Option<Spanned<i64>>,
+    pub(crate) degrade_prepend: Option<Spanned<i64>>,
+    pub(crate) degrade_communities: Option<Spanned<Vec<Spanned<Scalar>>>>,
+    pub(crate) hook: Option<RawArgv>,
+    pub(crate) damping: Option<Spanned<RawDamping>>,
+}
+
+/// `[vip.damping]` (or `damping = {}`): its presence turns damping on.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawDamping {
+    pub(crate) penalty: Option<Spanned<i64>>,
+    pub(crate) suppress: Option<Spanned<i64>>,
+    pub(crate) reuse: Option<Spanned<i64>>,
+    pub(crate) half_life: Option<Spanned<Scalar>>,
+    pub(crate) max_suppress: Option<Spanned<Scalar>>,
+}
+
+/// One `[[check]]`. The keys of every kind are accepted here; validation
+/// rejects those that do not apply to the check's `kind`, by name.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawCheck {
+    pub(crate) name: Option<Spanned<String>>,
+    pub(crate) kind: Option<Spanned<String>>,
+    pub(crate) interval: Option<Spanned<Scalar>>,
+    pub(crate) fast_interval: Option<Spanned<Scalar>>,
+    pub(crate) timeout: Option<Spanned<Scalar>>,
+    pub(crate) rise: Option<Spanned<i64>>,
+    pub(crate) fall: Option<Spanned<i64>>,
+    pub(crate) initial: Option<Spanned<String>>,
+    /// tcp
+    pub(crate) address: Option<Spanned<String>>,
+    /// http
+    pub(crate) url: Option<Spanned<String>>,
+    pub(crate) status: Option<Spanned<Scalar>>,
+    pub(crate) body: Option<Spanned<String>>,
+    pub(crate) host: Option<Spanned<String>>,
+    pub(crate) ca_file: Option<Spanned<String>>,
+    pub(crate) tls_verify: Option<Spanned<bool>>,
+    /// exec
+    pub(crate) command: Option<RawArgv>,
+    /// file
+    pub(crate) path: Option<Spanned<String>>,
+    pub(crate) healthy_when: Option<Spanned<String>>,
 }
 
 /// A value that may be written as a string or as an integer: durations
-/// (`"90s"` or `90`) and standard communities (`"no-export"` or `65536`).
+/// (`"90s"` or `90`), standard communities (`"no-export"` or `65536`) and
+/// HTTP statuses (`"200-299"` or `200`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Scalar {
     Integer(i64),

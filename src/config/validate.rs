@@ -16,18 +16,11 @@ use ipnet::IpNet;
 use toml::Spanned;
 
 use super::error::{ConfigError, Position, Warning};
-use super::raw::{RawConfig, RawGlobal, RawPeer, RawTimers, RawVip, Scalar, Tree};
-use super::{community, duration, Config, DownAction, Global, Origin, Peer, RouterId, Vip};
+use super::raw::{RawConfig, RawGlobal, RawPeer, Scalar, Tree};
+use super::validate_timers::Timers;
+use super::validate_vip_health::HealthContext;
+use super::{duration, Config, Global, Peer, RouterId, Vip};
 use crate::bgp::wire::iana::BGP_PORT;
-
-/// Hold time when neither the peer nor `[global]` sets one.
-const DEFAULT_HOLD_TIME: u16 = 90;
-/// First reconnect delay when neither the peer nor `[global]` sets one.
-const DEFAULT_CONNECT_RETRY: Duration = Duration::from_secs(5);
-/// Reconnect backoff cap when neither the peer nor `[global]` sets one.
-const DEFAULT_CONNECT_RETRY_MAX: Duration = Duration::from_secs(60);
-/// Most extra copies of the local ASN a VIP may prepend.
-const MAX_AS_PATH_PREPEND: i64 = 32;
 
 /// Converts a toml or serde error (syntax, unknown key, wrong type) into a
 /// [`ConfigError`], naming the key at the reported position when there is
@@ -107,11 +100,23 @@ pub(crate) fn validate(
         peer_spans.push(raw_peer.span());
         peers.push(peer);
     }
+    let (checks, checks_by_name) = v.checks(&raw.check)?;
+    let global_hook = global
+        .get_ref()
+        .hook
+        .as_ref()
+        .map(|hook| v.argv(hook, "global.hook"))
+        .transpose()?;
+    let health = HealthContext {
+        by_name: checks_by_name,
+        global_hook,
+    };
     let mut vips = Vec::with_capacity(raw.vip.len());
     let mut by_prefix: HashMap<IpNet, usize> = HashMap::new();
     let mut vip_spans = Vec::with_capacity(raw.vip.len());
     for (index, raw_vip) in raw.vip.iter().enumerate() {
-        let (vip, prefix_span) = v.vip(index, raw_vip, &global_config, &peers, &by_name)?;
+        let (vip, prefix_span) =
+            v.vip(index, raw_vip, &global_config, &peers, &by_name, &health)?;
         if let Some(&first) = by_prefix.get(&vip.prefix) {
             return Err(v.error(
                 prefix_span,
@@ -127,54 +132,34 @@ pub(crate) fn validate(
         vip_spans.push(prefix_span);
         vips.push(vip);
     }
+    let mut used = vec![false; checks.len()];
+    for &check in vips.iter().flat_map(|vip: &Vip| &vip.checks) {
+        if let Some(used) = used.get_mut(check) {
+            *used = true;
+        }
+    }
+    v.unused_checks(&raw.check, &used);
     let config = Config {
         source: source.to_path_buf(),
         global: global_config,
         peers,
         vips,
-        checks: Vec::new(),
+        checks,
     };
     Ok((config, v.warnings))
 }
 
-/// A validated value with where it was written, to blame it later.
-#[derive(Debug, Clone)]
-struct Setting<T> {
-    value: T,
-    span: Range<usize>,
-    key: String,
-}
-
-/// The timer keys of one table, each parsed but not yet resolved.
-#[derive(Debug, Default)]
-struct Timers {
-    hold_time: Option<Setting<u16>>,
-    keepalive: Option<Setting<u16>>,
-    connect_retry: Option<Setting<Duration>>,
-    connect_retry_max: Option<Setting<Duration>>,
-}
-
-/// Where a resolved value came from: its key, or "default".
-fn provenance<T>(setting: Option<&Setting<T>>) -> String {
-    setting.map_or_else(|| "default".to_string(), |s| s.key.clone())
-}
-
-/// Timers with every default applied.
-struct Resolved {
-    hold_time: u16,
-    keepalive: u16,
-    connect_retry: Duration,
-    connect_retry_max: Duration,
-}
-
-struct Validator<'a> {
-    text: &'a str,
-    source: &'a Path,
-    warnings: Vec<Warning>,
+/// Validation state: the text (to turn spans into positions), the file name
+/// and the warnings so far. Its methods are spread over the `validate*`
+/// modules, one per part of the file.
+pub(super) struct Validator<'a> {
+    pub(super) text: &'a str,
+    pub(super) source: &'a Path,
+    pub(super) warnings: Vec<Warning>,
 }
 
 impl Validator<'_> {
-    fn error(
+    pub(super) fn error(
         &self,
         span: Range<usize>,
         key: impl Into<String>,
@@ -188,7 +173,12 @@ impl Validator<'_> {
         )
     }
 
-    fn warn(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn warn(
+        &mut self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         let position = Position::of(self.text, span.start);
         self.warnings.push(Warning {
             source: self.source.to_path_buf(),
@@ -200,12 +190,12 @@ impl Validator<'_> {
     }
 
     /// The line where the entry `index` of `spans` starts.
-    fn line(&self, spans: &[Range<usize>], index: usize) -> usize {
+    pub(super) fn line(&self, spans: &[Range<usize>], index: usize) -> usize {
         let offset = spans.get(index).map_or(0, |span| span.start);
         Position::of(self.text, offset).line
     }
 
-    fn address_span(&self, peer: &Spanned<RawPeer>) -> Range<usize> {
+    pub(super) fn address_span(&self, peer: &Spanned<RawPeer>) -> Range<usize> {
         peer.get_ref()
             .address
             .as_ref()
@@ -213,7 +203,7 @@ impl Validator<'_> {
     }
 
     /// A required key, or an error at the table that lacks it.
-    fn required<'v, T>(
+    pub(super) fn required<'v, T>(
         &self,
         value: &'v Option<Spanned<T>>,
         table: Range<usize>,
@@ -226,7 +216,7 @@ impl Validator<'_> {
     }
 
     /// An integer in `range`, or an error saying which range.
-    fn integer<T: TryFrom<i64>>(
+    pub(super) fn integer<T: TryFrom<i64>>(
         &self,
         value: &Spanned<i64>,
         key: &str,
@@ -249,7 +239,7 @@ impl Validator<'_> {
             .map_err(|_| self.error(value.span(), key, format!("{what} {n} is out of range")))
     }
 
-    fn asn(&self, value: &Spanned<i64>, key: &str) -> Result<u32, ConfigError> {
+    pub(super) fn asn(&self, value: &Spanned<i64>, key: &str) -> Result<u32, ConfigError> {
         if *value.get_ref() == 0 {
             return Err(self.error(
                 value.span(),
@@ -260,7 +250,7 @@ impl Validator<'_> {
         self.integer(value, key, 1..=i64::from(u32::MAX), "ASN")
     }
 
-    fn parsed<T: std::str::FromStr>(
+    pub(super) fn parsed<T: std::str::FromStr>(
         &self,
         value: &Spanned<String>,
         key: &str,
@@ -275,7 +265,11 @@ impl Validator<'_> {
         })
     }
 
-    fn duration(&self, value: &Spanned<Scalar>, key: &str) -> Result<Duration, ConfigError> {
+    pub(super) fn duration(
+        &self,
+        value: &Spanned<Scalar>,
+        key: &str,
+    ) -> Result<Duration, ConfigError> {
         match value.get_ref() {
             Scalar::Integer(n) => u64::try_from(*n).map(Duration::from_secs).map_err(|_| {
                 self.error(
@@ -288,177 +282,6 @@ impl Validator<'_> {
                 duration::parse(text).map_err(|message| self.error(value.span(), key, message))
             }
         }
-    }
-
-    /// A duration that must be a whole number of seconds fitting 16 bits,
-    /// as the OPEN hold time does (RFC 4271 §4.2).
-    fn seconds(&self, value: &Spanned<Scalar>, key: &str) -> Result<u16, ConfigError> {
-        let d = self.duration(value, key)?;
-        if d.subsec_nanos() != 0 {
-            return Err(self.error(
-                value.span(),
-                key,
-                format!("{d:?} is not a whole number of seconds"),
-            ));
-        }
-        u16::try_from(d.as_secs()).map_err(|_| {
-            self.error(
-                value.span(),
-                key,
-                format!("{} s is too long: at most 65535 s", d.as_secs()),
-            )
-        })
-    }
-
-    /// Parses the timer keys of one table; `prefix` is its key path.
-    fn timers(&self, raw: RawTimers<'_>, prefix: &str) -> Result<Timers, ConfigError> {
-        let key = |name: &str| format!("{prefix}.{name}");
-        let seconds = |value: &Spanned<Scalar>, key: String| {
-            let seconds = self.seconds(value, &key)?;
-            Ok::<_, ConfigError>(Setting {
-                value: seconds,
-                span: value.span(),
-                key,
-            })
-        };
-        let duration = |value: &Spanned<Scalar>, key: String| {
-            let duration = self.duration(value, &key)?;
-            Ok::<_, ConfigError>(Setting {
-                value: duration,
-                span: value.span(),
-                key,
-            })
-        };
-        let hold_time = raw
-            .hold_time
-            .map(|v| seconds(v, key("hold-time")))
-            .transpose()?;
-        if let Some(hold) = &hold_time {
-            if hold.value == 1 || hold.value == 2 {
-                return Err(self.error(
-                    hold.span.clone(),
-                    &hold.key,
-                    format!(
-                        "hold time {} s is not allowed: expected 0 (no keepalives) or \
-                         3..=65535 s (RFC 4271 §4.2)",
-                        hold.value
-                    ),
-                ));
-            }
-        }
-        let keepalive = raw
-            .keepalive
-            .map(|v| seconds(v, key("keepalive")))
-            .transpose()?;
-        let connect_retry = raw
-            .connect_retry
-            .map(|v| duration(v, key("connect-retry")))
-            .transpose()?;
-        if let Some(retry) = &connect_retry {
-            if retry.value.is_zero() {
-                return Err(self.error(
-                    retry.span.clone(),
-                    &retry.key,
-                    "connect-retry must be longer than 0",
-                ));
-            }
-        }
-        let connect_retry_max = raw
-            .connect_retry_max
-            .map(|v| duration(v, key("connect-retry-max")))
-            .transpose()?;
-        Ok(Timers {
-            hold_time,
-            keepalive,
-            connect_retry,
-            connect_retry_max,
-        })
-    }
-
-    /// Applies `own` over `inherited` over the defaults and checks that the
-    /// result is consistent, blaming the most specific key.
-    fn resolve(&mut self, own: &Timers, inherited: &Timers) -> Result<Resolved, ConfigError> {
-        let hold = own.hold_time.as_ref().or(inherited.hold_time.as_ref());
-        let hold_time = hold.map_or(DEFAULT_HOLD_TIME, |s| s.value);
-        let keepalive = if hold_time == 0 {
-            if let Some(k) = own.keepalive.as_ref().filter(|k| k.value != 0) {
-                self.warn(
-                    k.span.clone(),
-                    k.key.clone(),
-                    format!(
-                        "keepalive is ignored: the hold time ({}) is 0, so no keepalives are sent",
-                        provenance(hold)
-                    ),
-                );
-            }
-            0
-        } else {
-            match own.keepalive.as_ref().or(inherited.keepalive.as_ref()) {
-                None => hold_time / 3,
-                Some(k) if k.value == 0 => {
-                    return Err(self.error(
-                        k.span.clone(),
-                        &k.key,
-                        "keepalive 0 is only allowed with hold time 0",
-                    ));
-                }
-                Some(k) if k.value >= hold_time => {
-                    let blame = own
-                        .keepalive
-                        .as_ref()
-                        .or(own.hold_time.as_ref())
-                        .unwrap_or(k);
-                    return Err(self.error(
-                        blame.span.clone(),
-                        &blame.key,
-                        format!(
-                            "keepalive {} s ({}) must be less than the hold time {} s ({})",
-                            k.value,
-                            k.key,
-                            hold_time,
-                            provenance(hold)
-                        ),
-                    ));
-                }
-                Some(k) => k.value,
-            }
-        };
-        let retry = own
-            .connect_retry
-            .as_ref()
-            .or(inherited.connect_retry.as_ref());
-        let retry_max = own
-            .connect_retry_max
-            .as_ref()
-            .or(inherited.connect_retry_max.as_ref());
-        let connect_retry = retry.map_or(DEFAULT_CONNECT_RETRY, |s| s.value);
-        let connect_retry_max = retry_max.map_or(DEFAULT_CONNECT_RETRY_MAX, |s| s.value);
-        if connect_retry_max < connect_retry {
-            let blame = own
-                .connect_retry_max
-                .as_ref()
-                .or(own.connect_retry.as_ref())
-                .or(retry_max)
-                .or(retry);
-            if let Some(blame) = blame {
-                return Err(self.error(
-                    blame.span.clone(),
-                    &blame.key,
-                    format!(
-                        "connect-retry-max {connect_retry_max:?} ({}) must be at least \
-                         connect-retry {connect_retry:?} ({})",
-                        provenance(retry_max),
-                        provenance(retry)
-                    ),
-                ));
-            }
-        }
-        Ok(Resolved {
-            hold_time,
-            keepalive,
-            connect_retry,
-            connect_retry_max,
-        })
     }
 
     fn global(&mut self, raw: &Spanned<RawGlobal>) -> Result<(Global, Timers), ConfigError> {
@@ -605,247 +428,5 @@ impl Validator<'_> {
             )),
             Some(value) => Ok(*value.get_ref()),
         }
-    }
-
-    fn vip(
-        &mut self,
-        index: usize,
-        raw: &Spanned<RawVip>,
-        global: &Global,
-        peers: &[Peer],
-        by_name: &HashMap<String, usize>,
-    ) -> Result<(Vip, Range<usize>), ConfigError> {
-        let r = raw.get_ref();
-        let key = |name: &str| format!("vip[{index}].{name}");
-        let prefix_value = self.required(&r.prefix, raw.span(), &key("prefix"))?;
-        let prefix = self.prefix(prefix_value, &key("prefix"))?;
-        let med = r
-            .med
-            .as_ref()
-            .map(|v| self.integer(v, &key("med"), 0..=i64::from(u32::MAX), "MED"))
-            .transpose()?;
-        let local_pref = r
-            .local_pref
-            .as_ref()
-            .map(|v| self.integer(v, &key("local-pref"), 0..=i64::from(u32::MAX), "LOCAL_PREF"))
-            .transpose()?;
-        let mut communities = Vec::with_capacity(r.communities.len());
-        for (i, value) in r.communities.iter().enumerate() {
-            let key = format!("vip[{index}].communities[{i}]");
-            let parsed = match value.get_ref() {
-                Scalar::Integer(n) => u32::try_from(*n)
-                    .map_err(|_| format!("community {n} is out of range: expected 0..=4294967295")),
-                Scalar::Text(text) => community::parse_standard(text),
-            };
-            communities.push(parsed.map_err(|m| self.error(value.span(), key, m))?);
-        }
-        let mut large_communities = Vec::with_capacity(r.large_communities.len());
-        for (i, value) in r.large_communities.iter().enumerate() {
-            let key = format!("vip[{index}].large-communities[{i}]");
-            let parsed = community::parse_large(value.get_ref());
-            large_communities.push(parsed.map_err(|m| self.error(value.span(), key, m))?);
-        }
-        let mut extended_communities = Vec::with_capacity(r.extended_communities.len());
-        for (i, value) in r.extended_communities.iter().enumerate() {
-            let key = format!("vip[{index}].extended-communities[{i}]");
-            let parsed = community::parse_extended(value.get_ref());
-            extended_communities.push(parsed.map_err(|m| self.error(value.span(), key, m))?);
-        }
-        let as_path_prepend = match &r.as_path_prepend {
-            Some(v) => self.integer(
-                v,
-                &key("as-path-prepend"),
-                0..=MAX_AS_PATH_PREPEND,
-                "as-path-prepend",
-            )?,
-            None => 0,
-        };
-        let origin = match &r.origin {
-            None => Origin::Igp,
-            Some(v) => {
-                match v.get_ref().as_str() {
-                    "igp" => Origin::Igp,
-                    "egp" => Origin::Egp,
-                    "incomplete" => Origin::Incomplete,
-                    other => {
-                        return Err(self.error(
-                        v.span(),
-                        key("origin"),
-                        format!("unknown origin {other:?}: expected \"igp\", \"egp\" or \"incomplete\""),
-                    ));
-                    }
-                }
-            }
-        };
-        let selected = self.vip_peers(index, r, by_name)?;
-        let vip = Vip {
-            prefix,
-            med,
-            local_pref,
-            communities,
-            large_communities,
-            extended_communities,
-            as_path_prepend,
-            origin,
-            peers: selected,
-            checks: Vec::new(),
-            on_down: DownAction::Withdraw,
-            damping: None,
-            hook: None,
-        };
-        self.vip_reach(index, r, prefix_value.span(), &vip, global, peers)?;
-        Ok((vip, prefix_value.span()))
-    }
-
-    fn prefix(&self, value: &Spanned<String>, key: &str) -> Result<IpNet, ConfigError> {
-        let text = value.get_ref();
-        let Ok(prefix) = text.parse::<IpNet>() else {
-            let hint = if text.parse::<IpAddr>().is_ok() {
-                format!(": add a prefix length, such as {text}/32 or {text}/128")
-            } else {
-                String::new()
-            };
-            return Err(self.error(
-                value.span(),
-                key,
-                format!("{text:?} is not an IP prefix{hint}"),
-            ));
-        };
-        if prefix.trunc() != prefix {
-            return Err(self.error(
-                value.span(),
-                key,
-                format!(
-                    "{prefix} has host bits set (did you mean {}?)",
-                    prefix.trunc()
-                ),
-            ));
-        }
-        Ok(prefix)
-    }
-
-    /// Indices of the peers a VIP goes to, ascending.
-    fn vip_peers(
-        &self,
-        index: usize,
-        raw: &RawVip,
-        by_name: &HashMap<String, usize>,
-    ) -> Result<Vec<usize>, ConfigError> {
-        let Some(list) = &raw.peers else {
-            return Ok((0..by_name.len()).collect());
-        };
-        if list.get_ref().is_empty() {
-            return Err(self.error(
-                list.span(),
-                format!("vip[{index}].peers"),
-                "an empty peer list sends this VIP nowhere: list peer names, or remove \
-                 `peers` to send it to every peer",
-            ));
-        }
-        let mut selected = Vec::with_capacity(list.get_ref().len());
-        for (i, name) in list.get_ref().iter().enumerate() {
-            let key = format!("vip[{index}].peers[{i}]");
-            let Some(&peer) = by_name.get(name.get_ref()) else {
-                let mut known: Vec<&str> = by_name.keys().map(String::as_str).collect();
-                known.sort_unstable();
-                let known = if known.is_empty() {
-                    "no peers are configured".to_string()
-                } else {
-                    format!("known peers: {}", known.join(", "))
-                };
-                return Err(self.error(
-                    name.span(),
-                    key,
-                    format!("unknown peer {:?} ({known})", name.get_ref()),
-                ));
-            };
-            if selected.contains(&peer) {
-                return Err(self.error(
-                    name.span(),
-                    key,
-                    format!("peer {:?} is listed twice", name.get_ref()),
-                ));
-            }
-            selected.push(peer);
-        }
-        selected.sort_unstable();
-        Ok(selected)
-    }
-
-    /// Checks that a VIP reaches someone and warns about attributes that
-    /// some of its peers will not get.
-    fn vip_reach(
-        &mut self,
-        index: usize,
-        raw: &RawVip,
-        prefix_span: Range<usize>,
-        vip: &Vip,
-        global: &Global,
-        peers: &[Peer],
-    ) -> Result<(), ConfigError> {
-        let family = match vip.prefix {
-            IpNet::V4(_) => "IPv4",
-            IpNet::V6(_) => "IPv6",
-        };
-        let selected: Vec<&Peer> = vip.peers.iter().filter_map(|&i| peers.get(i)).collect();
-        if peers.is_empty() {
-            self.warn(
-                prefix_span,
-                format!("vip[{index}].prefix"),
-                format!(
-                    "no [[peer]] is configured, so {} is announced to no one",
-                    vip.prefix
-                ),
-            );
-            return Ok(());
-        }
-        let (blame_span, blame_key) = match &raw.peers {
-            Some(list) => (list.span(), format!("vip[{index}].peers")),
-            None => (prefix_span, format!("vip[{index}].prefix")),
-        };
-        if !selected.iter().any(|p| p.carries(&vip.prefix)) {
-            let names: Vec<&str> = selected.iter().map(|p| p.name.as_str()).collect();
-            return Err(self.error(
-                blame_span,
-                blame_key,
-                format!(
-                    "{family} VIP {} reaches no peer: none of its peers ({}) carries {family} \
-                     (set `ipv4`/`ipv6` and a next hop on a peer)",
-                    vip.prefix,
-                    names.join(", ")
-                ),
-            ));
-        }
-        if raw.peers.is_some() {
-            for peer in selected.iter().filter(|p| !p.carries(&vip.prefix)) {
-                self.warn(
-                    blame_span.clone(),
-                    blame_key.clone(),
-                    format!(
-                        "peer {} does not carry {family}, so {} is not sent to it",
-                        peer.name, vip.prefix
-                    ),
-                );
-            }
-        }
-        if let Some(local_pref) = &raw.local_pref {
-            let ebgp: Vec<&str> = selected
-                .iter()
-                .filter(|p| !p.is_ibgp(global.asn))
-                .map(|p| p.name.as_str())
-                .collect();
-            if !ebgp.is_empty() {
-                self.warn(
-                    local_pref.span(),
-                    format!("vip[{index}].local-pref"),
-                    format!(
-                        "local-pref is sent to iBGP peers only (RFC 4271 §5.1.5); it is \
-                         ignored for the eBGP peers {}",
-                        ebgp.join(", ")
-                    ),
-                );
-            }
-        }
-        Ok(())
     }
 }
