@@ -51,14 +51,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(EXIT_CONFIG);
                 }
             };
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            let result = match runtime {
-                Ok(runtime) => runtime.block_on(herald::daemon::run(config)),
-                Err(err) => Err(err),
-            };
-            match result {
+            match herald::daemon::run(config) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
                     eprintln!("herald: {}", chain(&err));

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 use crate::bgp::wire::Origin;
-use crate::config::{self, Vip};
+use crate::config::{self, Degrade, Vip};
 
 /// Session-independent attributes of one announced prefix.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -24,6 +24,27 @@ pub struct RouteAttrs {
     pub extended_communities: Vec<[u8; 8]>,
     /// Extra copies of the local ASN on eBGP sessions.
     pub as_path_prepend: u8,
+}
+
+impl RouteAttrs {
+    /// The same route made less preferred for a VIP whose checks fail
+    /// with `on-down = "degrade"`: the degraded MED replaces the VIP's,
+    /// prepends add up, communities are appended.
+    pub fn degraded(&self, degrade: &Degrade) -> RouteAttrs {
+        let mut attrs = self.clone();
+        if degrade.med.is_some() {
+            attrs.med = degrade.med;
+        }
+        attrs.as_path_prepend = attrs
+            .as_path_prepend
+            .saturating_add(degrade.as_path_prepend);
+        for community in &degrade.communities {
+            if !attrs.communities.contains(community) {
+                attrs.communities.push(*community);
+            }
+        }
+        attrs
+    }
 }
 
 /// ORIGIN as an orderable key, so that equal attribute sets group together

@@ -65,6 +65,7 @@ fn herald_spec(index: u8) -> HeraldSpec {
             },
         ],
         vips: vec![VIP4.into(), VIP6.into(), host_vip(index)],
+        ..HeraldSpec::default()
     }
 }
 

@@ -22,13 +22,14 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
-use tokio::time::{sleep_until, timeout, Instant};
+use tokio::time::{timeout, Instant};
 use tracing::{debug, info, info_span, warn, Instrument};
 
 use super::adj_rib_out::{AdjRibOut, ExportPolicy};
 use super::fsm::{Action, DownReason, Input, Negotiated, Session, SessionConfig, State};
 use super::wire::{self, iana, Context, Family, Message, Notification, Update};
 use crate::config::{Global, Peer, RouterId};
+use crate::deadline::sleep_opt;
 use crate::route::RouteSet;
 
 /// How long a TCP connect may take before it counts as failed (RFC 4271
@@ -513,14 +514,6 @@ async fn maybe(future: Option<&mut ConnectFuture>) -> io::Result<TcpStream> {
 async fn read(conn: Option<&mut Connection>) -> io::Result<usize> {
     match conn {
         Some(conn) => conn.stream.read_buf(&mut conn.buf).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Sleeps until the deadline if there is one, else never completes.
-async fn sleep_opt(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => sleep_until(deadline).await,
         None => std::future::pending().await,
     }
 }

@@ -1,4 +1,4 @@
-//! Health: from probe results to what a VIP announces, without I/O.
+//! Health: from probe results to what a VIP announces.
 //!
 //! ```text
 //!   probe result ──> Verdict (one per check: rise/fall)
@@ -17,8 +17,11 @@
 //!   [`Announce`]: announced, degraded or withdrawn.
 //!
 //! Time is a [`std::time::Duration`] since an epoch the caller picks, so
-//! every state machine here is tested without sleeping.
+//! every state machine here is tested without sleeping. The I/O lives in
+//! [`probe`] (one probe per check kind) and [`checker`] (the task that
+//! runs a check's probe on its timers and reports verdict flips).
 
+pub mod checker;
 pub mod damping;
 pub mod probe;
 pub mod verdict;

@@ -17,10 +17,15 @@ pub struct Peer {
 }
 
 /// What goes into a host's herald config. Timers are short for tests.
+#[derive(Default)]
 pub struct HeraldSpec {
     pub asn: u32,
     pub peers: Vec<Peer>,
     pub vips: Vec<String>,
+    /// Keys added to every `[[vip]]` table (e.g. `checks = ["svc"]`).
+    pub vip_keys: String,
+    /// Tables appended to the file (e.g. `[[check]]`).
+    pub extra: String,
 }
 
 /// The TOML config for `spec`.
@@ -49,8 +54,9 @@ asn = {}
         );
     }
     for vip in &spec.vips {
-        let _ = write!(conf, "\n[[vip]]\nprefix = \"{vip}\"\n");
+        let _ = write!(conf, "\n[[vip]]\nprefix = \"{vip}\"\n{}\n", spec.vip_keys);
     }
+    conf.push_str(&spec.extra);
     conf
 }
 
