@@ -32,3 +32,4 @@ pub mod health;
 pub mod logging;
 pub mod route;
 pub mod summary;
+pub mod systemd;
