@@ -31,5 +31,6 @@ pub mod daemon;
 pub mod health;
 pub mod logging;
 pub mod route;
+pub mod state_file;
 pub mod summary;
 pub mod systemd;
