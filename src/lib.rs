@@ -30,6 +30,7 @@ pub mod config;
 pub mod daemon;
 pub mod health;
 pub mod logging;
+pub mod metrics;
 pub mod route;
 pub mod state_file;
 pub mod summary;
