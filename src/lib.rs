@@ -32,5 +32,8 @@ pub mod deadline;
 pub mod health;
 pub mod hooks;
 pub mod logging;
+pub mod metrics;
 pub mod route;
+pub mod state_file;
 pub mod summary;
+pub mod systemd;

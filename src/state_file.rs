@@ -1,0 +1,299 @@
+//! Operator overrides that survive restarts and reboots.
+//!
+//! When an operator withdraws a VIP from a host (say, for maintenance), a
+//! restart of herald, a package upgrade or a reboot must not quietly announce
+//! it again. The daemon therefore keeps its overrides in a small JSON file,
+//! loads it at start-up and rewrites it whenever an override changes.
+//!
+//! # Format
+//!
+//! Pretty-printed JSON, so that an operator can read it, and in an emergency
+//! edit it, with nothing but a text editor:
+//!
+//! ```json
+//! {
+//!   "version": 1,
+//!   "overrides": {
+//!     "192.0.2.10/32": {
+//!       "action": "withdraw",
+//!       "reason": "disk replacement, ticket 4711",
+//!       "since_unix": 1700000000
+//!     }
+//!   }
+//! }
+//! ```
+//!
+//! * `version` is 1; a file with any other version is refused rather than
+//!   half understood.
+//! * `overrides` maps each VIP prefix to its override: `action` is
+//!   `withdraw` (never announce, whatever the health checks say) or
+//!   `announce` (announce, whatever they say); `reason` is free text or
+//!   `null`; `since_unix` is when the override was set, in seconds since
+//!   the Unix epoch.
+//! * Keys this version does not know are ignored, so a file written by a
+//!   newer herald that only added fields still loads after a downgrade.
+//!
+//! # Why the careful save
+//!
+//! A half-written file would lose every override at the next start, exactly
+//! when they matter (hosts are often rebooted during maintenance). [`save`]
+//! therefore writes a temporary file in the same directory, flushes it to
+//! disk, and renames it over the old file: `rename(2)` within one file
+//! system replaces the name atomically, so a reader, or herald after a
+//! crash or power loss, sees either the old or the new state, never a mix.
+//! The directory is flushed too, because the rename is a change to the
+//! directory and is only durable once the directory is. A temporary file
+//! left behind by a crash is ignored by [`load`] and overwritten by the next
+//! [`save`].
+//!
+//! Only the daemon writes this file; concurrent writers are not supported.
+//!
+//! [`save`]: StateFile::save
+//! [`load`]: StateFile::load
+
+use std::collections::BTreeMap;
+use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// The only format version this herald reads and writes.
+const VERSION: u64 = 1;
+/// Owner writes, group (e.g. a monitoring user) reads, others nothing.
+const FILE_MODE: u32 = 0o640;
+/// The same for the directory, which must also be searchable.
+const DIR_MODE: u32 = 0o750;
+
+/// What an operator forces for one VIP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OverrideAction {
+    /// Never announce the VIP from this host, whatever its health.
+    Withdraw,
+    /// Announce the VIP from this host, whatever its health.
+    Announce,
+}
+
+/// One operator override of a VIP's announcement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Override {
+    /// What to do with the VIP.
+    pub action: OverrideAction,
+    /// Why, in the operator's words.
+    pub reason: Option<String>,
+    /// When the override was set, in seconds since the Unix epoch.
+    pub since_unix: u64,
+}
+
+/// Reading or writing the state file failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The file exists but could not be read.
+    #[error("cannot read state file {}", .path.display())]
+    Read {
+        /// The state file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The file is not valid JSON of the expected shape.
+    #[error("state file {} is corrupt", .path.display())]
+    Corrupt {
+        /// The state file.
+        path: PathBuf,
+        /// Where and what, with line and column.
+        source: serde_json::Error,
+    },
+    /// The file was written in a format version this herald does not know.
+    #[error(
+        "state file {} has format version {found}, this herald reads version {VERSION}",
+        .path.display()
+    )]
+    UnsupportedVersion {
+        /// The state file.
+        path: PathBuf,
+        /// The version found in the file.
+        found: u64,
+    },
+    /// One step of an atomic save failed; the previous state is intact.
+    #[error("cannot save state: cannot {step} {}", .path.display())]
+    Write {
+        /// What was being done.
+        step: &'static str,
+        /// The file or directory it was done to.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+/// The file as written.
+#[derive(Serialize)]
+struct OnDiskRef<'a> {
+    version: u64,
+    overrides: &'a BTreeMap<IpNet, Override>,
+}
+
+/// The file as read, once [`VersionOnly`] has vouched for the version.
+#[derive(Deserialize)]
+struct OnDisk {
+    #[serde(default)]
+    overrides: BTreeMap<IpNet, Override>,
+}
+
+/// Just the version, to report an unknown version rather than the parse
+/// error its unknown shape would cause.
+#[derive(Deserialize)]
+struct VersionOnly {
+    version: u64,
+}
+
+/// The state file at one path; see the module documentation.
+#[derive(Clone, Debug)]
+pub struct StateFile {
+    path: PathBuf,
+}
+
+impl StateFile {
+    /// A state file at `path`; nothing is read or written yet.
+    pub fn new(path: PathBuf) -> StateFile {
+        StateFile { path }
+    }
+
+    /// The path of the state file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the overrides.
+    ///
+    /// A missing file is a fresh host and yields no overrides. A file that
+    /// cannot be read or parsed is an error naming the file; the caller is
+    /// expected to log it loudly and start without overrides rather than
+    /// not start at all.
+    pub fn load(&self) -> Result<BTreeMap<IpNet, Override>, StateError> {
+        let bytes = match fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(source) => {
+                return Err(StateError::Read {
+                    path: self.path.clone(),
+                    source,
+                })
+            }
+        };
+        let corrupt = |source| StateError::Corrupt {
+            path: self.path.clone(),
+            source,
+        };
+        let VersionOnly { version } = serde_json::from_slice(&bytes).map_err(corrupt)?;
+        if version != VERSION {
+            return Err(StateError::UnsupportedVersion {
+                path: self.path.clone(),
+                found: version,
+            });
+        }
+        let file: OnDisk = serde_json::from_slice(&bytes).map_err(corrupt)?;
+        Ok(file.overrides)
+    }
+
+    /// Replaces the file with `overrides`, atomically and durably.
+    ///
+    /// Creates the directory (mode 0750) if it is missing. The file gets
+    /// mode 0640. On error the previous file is left as it was.
+    pub fn save(&self, overrides: &BTreeMap<IpNet, Override>) -> Result<(), StateError> {
+        let dir = match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let Some(name) = self.path.file_name() else {
+            return Err(StateError::Write {
+                step: "write to",
+                path: self.path.clone(),
+                source: io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"),
+            });
+        };
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(".tmp");
+        let temp = dir.join(temp_name);
+
+        create_dir(dir)?;
+
+        let mut contents = serde_json::to_vec_pretty(&OnDiskRef {
+            version: VERSION,
+            overrides,
+        })
+        .map_err(|e| StateError::Write {
+            step: "serialize overrides for",
+            path: self.path.clone(),
+            source: e.into(),
+        })?;
+        contents.push(b'\n');
+
+        if let Err(e) = write_synced(&temp, &contents) {
+            // Best effort: a leftover is harmless and overwritten next time.
+            let _ = fs::remove_file(&temp);
+            return Err(e);
+        }
+        fs::rename(&temp, &self.path).map_err(|source| {
+            let _ = fs::remove_file(&temp);
+            StateError::Write {
+                step: "rename the new state over",
+                path: self.path.clone(),
+                source,
+            }
+        })?;
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|source| StateError::Write {
+                step: "flush directory",
+                path: dir.to_path_buf(),
+                source,
+            })
+    }
+}
+
+/// Creates `dir` and its parents if missing, the last one with [`DIR_MODE`]
+/// whatever the umask.
+fn create_dir(dir: &Path) -> Result<(), StateError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let error = |source| StateError::Write {
+        step: "create directory",
+        path: dir.to_path_buf(),
+        source,
+    };
+    DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
+        .map_err(error)?;
+    fs::set_permissions(dir, Permissions::from_mode(DIR_MODE)).map_err(error)
+}
+
+/// Writes `contents` to `path` with [`FILE_MODE`] and flushes it to disk.
+fn write_synced(path: &Path, contents: &[u8]) -> Result<(), StateError> {
+    let write = || -> io::Result<()> {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(FILE_MODE)
+            .open(path)?;
+        // The mode above only applies to a new file and is masked by the
+        // umask; a leftover temporary file keeps whatever it had.
+        file.set_permissions(Permissions::from_mode(FILE_MODE))?;
+        file.write_all(contents)?;
+        file.sync_all()
+    };
+    write().map_err(|source| StateError::Write {
+        step: "write",
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,224 @@
+//! The state file keeps operator overrides across restarts, and a crash
+//! while saving never costs the previous state.
+
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use herald::state_file::{Override, OverrideAction, StateError, StateFile};
+use ipnet::IpNet;
+
+fn overrides() -> BTreeMap<IpNet, Override> {
+    BTreeMap::from([
+        (
+            "192.0.2.10/32".parse().unwrap(),
+            Override {
+                action: OverrideAction::Withdraw,
+                reason: Some("disk replacement, \"urgent\"".into()),
+                since_unix: 1_700_000_000,
+            },
+        ),
+        (
+            "2001:db8::10/128".parse().unwrap(),
+            Override {
+                action: OverrideAction::Announce,
+                reason: None,
+                since_unix: 1_700_000_100,
+            },
+        ),
+    ])
+}
+
+#[test]
+fn saved_overrides_load_back_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = StateFile::new(dir.path().join("state.json"));
+    state.save(&overrides()).unwrap();
+    assert_eq!(state.load().unwrap(), overrides());
+
+    state.save(&BTreeMap::new()).unwrap();
+    assert_eq!(state.load().unwrap(), BTreeMap::new());
+}
+
+#[test]
+fn the_file_is_pretty_versioned_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let mut one = overrides();
+    one.retain(|prefix, _| prefix.addr().is_ipv4());
+    StateFile::new(path.clone()).save(&one).unwrap();
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        r#"{
+  "version": 1,
+  "overrides": {
+    "192.0.2.10/32": {
+      "action": "withdraw",
+      "reason": "disk replacement, \"urgent\"",
+      "since_unix": 1700000000
+    }
+  }
+}
+"#
+    );
+}
+
+#[test]
+fn a_missing_file_means_no_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = StateFile::new(dir.path().join("never-written.json"));
+    assert_eq!(state.load().unwrap(), BTreeMap::new());
+}
+
+#[test]
+fn a_corrupt_file_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    fs::write(
+        &path,
+        "{\"version\": 1, \"overrides\": {\"192.0.2.10/32\": ",
+    )
+    .unwrap();
+    let err = StateFile::new(path.clone()).load().unwrap_err();
+    assert!(matches!(err, StateError::Corrupt { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!("state file {} is corrupt", path.display())
+    );
+    let cause = err
+        .source()
+        .expect("the parse error is the source")
+        .to_string();
+    assert!(cause.contains("line 1"), "{cause}");
+}
+
+#[test]
+fn a_bad_prefix_or_action_is_corrupt_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let state = StateFile::new(path.clone());
+    for body in [
+        r#"{"version": 1, "overrides": {"192.0.2.300/32": {"action": "withdraw", "reason": null, "since_unix": 0}}}"#,
+        r#"{"version": 1, "overrides": {"192.0.2.1/32": {"action": "drain", "reason": null, "since_unix": 0}}}"#,
+        r#"{"overrides": {}}"#,
+        "",
+    ] {
+        fs::write(&path, body).unwrap();
+        let err = state.load().unwrap_err();
+        assert!(matches!(err, StateError::Corrupt { .. }), "{body}: {err:?}");
+    }
+}
+
+#[test]
+fn a_newer_format_version_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    fs::write(&path, r#"{"version": 2, "overrides": []}"#).unwrap();
+    let err = StateFile::new(path.clone()).load().unwrap_err();
+    assert!(
+        matches!(err, StateError::UnsupportedVersion { found: 2, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&path.display().to_string()));
+}
+
+#[test]
+fn unknown_keys_are_ignored_for_forward_compatibility() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    fs::write(
+        &path,
+        r#"{
+  "version": 1,
+  "written_by": "herald 9.9",
+  "overrides": {
+    "192.0.2.10/32": {"action": "withdraw", "reason": null, "since_unix": 5, "expires_unix": 9}
+  }
+}"#,
+    )
+    .unwrap();
+    let loaded = StateFile::new(path).load().unwrap();
+    assert_eq!(
+        loaded,
+        BTreeMap::from([(
+            "192.0.2.10/32".parse().unwrap(),
+            Override {
+                action: OverrideAction::Withdraw,
+                reason: None,
+                since_unix: 5,
+            }
+        )])
+    );
+}
+
+#[test]
+fn a_crash_mid_write_leaves_the_previous_state_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let state = StateFile::new(path.clone());
+    state.save(&overrides()).unwrap();
+
+    // What a crash between creating and renaming the temporary file leaves:
+    // a truncated sibling, with a mode of its own.
+    let leftover = dir.path().join(".state.json.tmp");
+    fs::write(&leftover, "{\"version\": 1, \"overri").unwrap();
+    fs::set_permissions(&leftover, fs::Permissions::from_mode(0o666)).unwrap();
+    assert_eq!(state.load().unwrap(), overrides());
+
+    // The next save goes through, with the right mode, and cleans up.
+    state.save(&BTreeMap::new()).unwrap();
+    assert_eq!(state.load().unwrap(), BTreeMap::new());
+    assert!(!leftover.exists());
+    assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+}
+
+#[test]
+fn a_failed_save_keeps_the_previous_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let state = StateFile::new(path.clone());
+    state.save(&overrides()).unwrap();
+
+    // The temporary file's name is taken by a directory: the write fails
+    // before anything is renamed.
+    fs::create_dir(dir.path().join(".state.json.tmp")).unwrap();
+    let err = state.save(&BTreeMap::new()).unwrap_err();
+    assert!(
+        matches!(err, StateError::Write { step: "write", .. }),
+        "{err:?}"
+    );
+    assert_eq!(state.load().unwrap(), overrides());
+}
+
+#[test]
+fn saving_into_a_missing_directory_creates_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let state_dir = dir.path().join("var/lib/herald");
+    let state = StateFile::new(state_dir.join("state.json"));
+    state.save(&overrides()).unwrap();
+    assert_eq!(state.load().unwrap(), overrides());
+    assert_eq!(
+        fs::metadata(&state_dir).unwrap().permissions().mode() & 0o777,
+        0o750
+    );
+}
+
+#[test]
+fn the_file_is_readable_by_owner_and_group_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    StateFile::new(path.clone()).save(&overrides()).unwrap();
+    assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    let names: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["state.json"], "no temporary file is left behind");
+}
