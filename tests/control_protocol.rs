@@ -704,3 +704,25 @@ fn a_path_that_is_not_a_socket_is_reported_as_such() {
     assert!(matches!(err, ClientError::NotASocket { .. }), "{err:?}");
     assert_eq!(err.exit_code(), 4);
 }
+
+#[test]
+fn a_status_report_missing_a_field_is_refused_naming_the_field() {
+    let line = r#"{"version":1,"ok":true,"result":{"version":"0.1.0","pid":1}}"#;
+    let err = Response::from_line(line).unwrap_err();
+    assert!(
+        err.message.contains("invalid status report"),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains("uptime_secs"), "{}", err.message);
+}
+
+#[test]
+fn a_status_report_with_a_field_from_a_newer_daemon_is_accepted() {
+    let line = Response::Status(sample_report()).to_line();
+    let newer = line.replacen(r#""pid":4242"#, r#""pid":4242,"hostname":"lb1""#, 1);
+    assert_eq!(
+        Response::from_line(&newer),
+        Ok(Response::Status(sample_report()))
+    );
+}

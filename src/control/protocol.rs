@@ -441,28 +441,33 @@ fn check_version(line: &str) -> Result<(), ProtocolError> {
 }
 
 /// A response as written on the wire.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct WireResponse {
     version: u32,
     ok: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     result: Option<WireResult>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<WireError>,
 }
 
 /// `result` is the report itself for `status`, `{"message":...}` otherwise.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 #[serde(untagged)]
 enum WireResult {
     Status(StatusReport),
-    Done(WireDone),
+    Done { message: String },
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WireDone {
-    message: String,
+/// A response as read from the wire: `result` is told apart by its shape,
+/// so that a bad status report is reported with serde's exact message.
+#[derive(Deserialize)]
+struct ReadResponse {
+    ok: bool,
+    #[serde(default)]
+    result: Option<serde_json::Value>,
+    #[serde(default)]
+    error: Option<WireError>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -488,7 +493,7 @@ impl Response {
             Response::Done { message } => WireResponse {
                 version: PROTOCOL_VERSION,
                 ok: true,
-                result: Some(WireResult::Done(WireDone { message })),
+                result: Some(WireResult::Done { message }),
                 error: None,
             },
             Response::Error { code, message } => WireResponse {
@@ -504,13 +509,10 @@ impl Response {
     /// Parses one response line (the newline already removed).
     pub fn from_line(line: &str) -> Result<Response, ProtocolError> {
         check_version(line)?;
-        let wire: WireResponse = serde_json::from_str(line)
+        let wire: ReadResponse = serde_json::from_str(line)
             .map_err(|e| ProtocolError::bad_request(format!("invalid response: {e}")))?;
         match (wire.ok, wire.result, wire.error) {
-            (true, Some(WireResult::Status(report)), None) => Ok(Response::Status(report)),
-            (true, Some(WireResult::Done(done)), None) => Ok(Response::Done {
-                message: done.message,
-            }),
+            (true, Some(result), None) => result_from_value(result),
             (false, None, Some(error)) => Ok(Response::Error {
                 code: error.code,
                 message: error.message,
@@ -520,4 +522,20 @@ impl Response {
             )),
         }
     }
+}
+
+/// A `result` of exactly `{"message": "..."}` is [`Response::Done`];
+/// anything else must be a [`StatusReport`].
+fn result_from_value(result: serde_json::Value) -> Result<Response, ProtocolError> {
+    if let Some(object) = result.as_object() {
+        if let (1, Some(serde_json::Value::String(message))) = (object.len(), object.get("message"))
+        {
+            return Ok(Response::Done {
+                message: message.clone(),
+            });
+        }
+    }
+    serde_json::from_value(result)
+        .map(Response::Status)
+        .map_err(|e| ProtocolError::bad_request(format!("invalid status report: {e}")))
 }

@@ -125,6 +125,9 @@ impl ControlSocket {
                     .mode(0o755)
                     .create(parent)
                     .map_err(ControlError::io("create directory", parent))?;
+                // The umask may have narrowed the mode given above.
+                fs::set_permissions(parent, fs::Permissions::from_mode(0o755))
+                    .map_err(ControlError::io("set the mode of", parent))?;
             }
         }
         remove_stale(path)?;
