@@ -27,6 +27,7 @@ pub mod announcer;
 pub mod bgp;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod daemon;
 pub mod deadline;
 pub mod health;
