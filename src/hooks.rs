@@ -13,6 +13,7 @@ use tokio::process::Command;
 use tracing::{debug, warn};
 
 use crate::health::vip_state::Announce;
+use crate::systemd::scrub_child_env;
 
 /// Longest a hook may run before it is killed.
 pub const HOOK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -24,7 +25,7 @@ pub fn spawn(argv: &[String], vip: &IpNet, old: Announce, new: Announce, reason:
     let Some((program, args)) = argv.split_first() else {
         return;
     };
-    let child = Command::new(program)
+    let child = scrub_child_env(&mut Command::new(program))
         .args(args)
         .env("HERALD_VIP", vip.to_string())
         .env("HERALD_OLD_STATE", old.to_string())

@@ -30,6 +30,7 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod deadline;
+pub mod errors;
 pub mod health;
 pub mod hooks;
 pub mod logging;

@@ -2,74 +2,178 @@
 //! into one `herald: ...` line and an exit code from the table below
 //! (documented in herald(8)):
 //!
-//! | code | meaning                                           |
-//! |------|---------------------------------------------------|
-//! | 0    | success                                           |
-//! | 1    | the daemon failed at run time                     |
-//! | 2    | command-line usage error                          |
-//! | 3    | the configuration file is unreadable or invalid   |
+//! | code | meaning                                                      |
+//! |------|--------------------------------------------------------------|
+//! | 0    | success                                                      |
+//! | 1    | failure at run time (the daemon, or an unexpected answer)   |
+//! | 2    | command-line usage error                                     |
+//! | 3    | the configuration file is unreadable or invalid              |
+//! | 4    | the daemon cannot be reached (not running, no permission)    |
+//! | 5    | the daemon refused the request (unknown VIP, invalid config) |
 
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 
-use herald::cli::{Cli, Command};
+use herald::cli::{Cli, Command, SocketArg, TargetArgs};
 use herald::config::Config;
+use herald::control::client;
+use herald::control::protocol::{self, ErrorCode, Request, Response, Target};
+use herald::control::render::render_status;
+use herald::errors::one_line;
 use herald::{logging, summary};
 
 const EXIT_RUNTIME: u8 = 1;
 const EXIT_CONFIG: u8 = 3;
+const EXIT_REFUSED: u8 = 5;
+
+/// How long a one-shot command waits for the daemon. A reload builds new
+/// probes and a status asks every task, both well under a second; the
+/// margin covers a loaded host.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let verbosity = cli.verbosity();
     match cli.command {
-        Command::Check(args) => match Config::load(&args.config) {
-            Ok((config, warnings)) => {
-                for warning in &warnings {
-                    eprintln!("herald: {warning}");
-                }
-                print!("{}", summary::render(&config));
-                ExitCode::SUCCESS
-            }
-            Err(err) => {
-                eprintln!("herald: {}", chain(&err));
-                ExitCode::from(EXIT_CONFIG)
-            }
-        },
+        Command::Check(args) => check(&args.config),
         Command::Run(args) => {
             logging::init(verbosity);
-            let config = match Config::load(&args.config) {
-                Ok((config, warnings)) => {
-                    for warning in &warnings {
-                        tracing::warn!("{warning}");
-                    }
-                    config
+            run(&args.config)
+        }
+        Command::Status(args) => {
+            let json = args.json;
+            ask(&args.socket, &Request::Status, |response| match response {
+                Response::Status(report) if json => {
+                    // Serialising our own report cannot fail.
+                    let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+                    println!("{text}");
+                    ExitCode::SUCCESS
                 }
-                Err(err) => {
-                    eprintln!("herald: {}", chain(&err));
-                    return ExitCode::from(EXIT_CONFIG);
+                Response::Status(report) => {
+                    print!("{}", render_status(&report));
+                    ExitCode::SUCCESS
                 }
-            };
-            match herald::daemon::run(config) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(err) => {
-                    eprintln!("herald: {}", chain(&err));
-                    ExitCode::from(EXIT_RUNTIME)
-                }
+                other => unexpected(other),
+            })
+        }
+        Command::Withdraw(args) => match target(&args.target) {
+            Ok(target) => {
+                let request = Request::Withdraw {
+                    target,
+                    reason: args.reason,
+                };
+                ask(&args.target.socket, &request, done)
             }
+            Err(code) => code,
+        },
+        Command::Announce(args) => match target(&args) {
+            Ok(target) => ask(&args.socket, &Request::Announce { target }, done),
+            Err(code) => code,
+        },
+        Command::Auto(args) => match target(&args) {
+            Ok(target) => ask(&args.socket, &Request::Auto { target }, done),
+            Err(code) => code,
+        },
+        Command::Reload(args) => ask(&args, &Request::Reload, done),
+        Command::Drain(args) => ask(&args.socket, &Request::Drain { time: args.time }, done),
+        Command::Undrain(args) => ask(&args, &Request::Undrain, done),
+    }
+}
+
+fn check(path: &Path) -> ExitCode {
+    match Config::load(path) {
+        Ok((config, warnings)) => {
+            for warning in &warnings {
+                eprintln!("herald: {warning}");
+            }
+            print!("{}", summary::render(&config));
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("herald: {}", one_line(&err));
+            ExitCode::from(EXIT_CONFIG)
         }
     }
 }
 
-/// An error and its causes on one line: `outer: inner: root`.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+fn run(path: &Path) -> ExitCode {
+    let config = match Config::load(path) {
+        Ok((config, warnings)) => {
+            for warning in &warnings {
+                tracing::warn!("{warning}");
+            }
+            config
+        }
+        Err(err) => {
+            eprintln!("herald: {}", one_line(&err));
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    match herald::daemon::run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("herald: {}", one_line(&err));
+            ExitCode::from(EXIT_RUNTIME)
+        }
     }
-    text
+}
+
+/// The VIPs named on the command line, checked before the daemon is asked.
+fn target(args: &TargetArgs) -> Result<Target, ExitCode> {
+    if args.all {
+        return Ok(Target::All);
+    }
+    args.vips
+        .iter()
+        .map(|text| protocol::parse_vip(text))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Target::Vips)
+        .map_err(|err| {
+            eprintln!("herald: {}", err.message);
+            ExitCode::from(2)
+        })
+}
+
+/// Sends `request`; errors (unreachable daemon, refused request) are
+/// printed here, anything else goes to `handle`.
+fn ask(
+    socket: &SocketArg,
+    request: &Request,
+    handle: impl FnOnce(Response) -> ExitCode,
+) -> ExitCode {
+    match client::request(&socket.socket, request, REQUEST_TIMEOUT) {
+        Ok(Response::Error { code, message }) => {
+            eprintln!("herald: {message} ({code})");
+            ExitCode::from(match code {
+                ErrorCode::UnknownVip | ErrorCode::InvalidConfig => EXIT_REFUSED,
+                _ => EXIT_RUNTIME,
+            })
+        }
+        Ok(response) => handle(response),
+        Err(err) => {
+            eprintln!("herald: {}", one_line(&err));
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+fn done(response: Response) -> ExitCode {
+    match response {
+        Response::Done { message } => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        other => unexpected(other),
+    }
+}
+
+fn unexpected(response: Response) -> ExitCode {
+    eprintln!(
+        "herald: unexpected answer from the daemon: {}",
+        response.to_line().trim_end()
+    );
+    ExitCode::from(EXIT_RUNTIME)
 }

@@ -24,6 +24,10 @@ pub struct RouteAttrs {
     pub extended_communities: Vec<[u8; 8]>,
     /// Extra copies of the local ASN on eBGP sessions.
     pub as_path_prepend: u8,
+    /// Planned maintenance (RFC 8326): add GRACEFUL_SHUTDOWN and, on
+    /// iBGP, LOCAL_PREF 0, so routers move traffic away before the route
+    /// is withdrawn.
+    pub graceful_shutdown: bool,
 }
 
 impl RouteAttrs {
@@ -44,6 +48,14 @@ impl RouteAttrs {
             }
         }
         attrs
+    }
+
+    /// The same route marked for graceful shutdown (RFC 8326).
+    pub fn draining(&self) -> RouteAttrs {
+        RouteAttrs {
+            graceful_shutdown: true,
+            ..self.clone()
+        }
     }
 }
 
@@ -80,6 +92,7 @@ impl From<&Vip> for RouteAttrs {
             large_communities: vip.large_communities.clone(),
             extended_communities: vip.extended_communities.clone(),
             as_path_prepend: vip.as_path_prepend,
+            graceful_shutdown: false,
         }
     }
 }

@@ -21,6 +21,19 @@ use std::time::Duration;
 use sd_notify::NotifyState;
 use tracing::debug;
 
+/// Variables through which systemd talks to *this* process. Children
+/// (exec checks, hooks) must not see them, or one could report READY or
+/// ping the watchdog in herald's name.
+const OWN_VARIABLES: [&str; 3] = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"];
+
+/// Removes systemd's notification variables from a child's environment.
+pub fn scrub_child_env(command: &mut tokio::process::Command) -> &mut tokio::process::Command {
+    for name in OWN_VARIABLES {
+        command.env_remove(name);
+    }
+    command
+}
+
 /// Sends service state changes to systemd; see the module documentation.
 #[derive(Debug)]
 pub struct Notifier {
@@ -51,6 +64,11 @@ impl Notifier {
             watchdog_interval,
             last_status: Mutex::new(None),
         }
+    }
+
+    /// Whether systemd listens (`NOTIFY_SOCKET` was set).
+    pub fn enabled(&self) -> bool {
+        self.enabled
     }
 
     /// Start-up (or a reload) is complete: `READY=1`.

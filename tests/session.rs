@@ -14,11 +14,13 @@ use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
 use herald::announcer::Announcer;
-use herald::bgp::peer::PeerTask;
+use herald::bgp::peer::{PeerTask, SHUTDOWN_MESSAGE};
 use herald::bgp::wire::{
     self, iana, Capability, Context, Family, Message, Notification, Open, RouteRefresh, Update,
 };
 use herald::config::Config;
+use herald::metrics::Metrics;
+use herald::state_file::StateFile;
 
 /// Longest any single step may take before the test fails.
 const STEP: Duration = Duration::from_secs(10);
@@ -113,9 +115,10 @@ impl RouterConn {
 
 struct Harness {
     listener: TcpListener,
-    shutdown: watch::Sender<bool>,
+    stop: watch::Sender<Option<Notification>>,
     task: JoinHandle<()>,
     _announcer: Announcer,
+    _state: tempfile::TempDir,
 }
 
 impl Harness {
@@ -157,16 +160,25 @@ prefix = "2001:db8:10::/128"
 "#
         );
         let (config, _) = Config::parse(&text, Path::new("test.toml")).expect("config");
-        let (announcer, mut receivers) = Announcer::new(&config);
-        let (shutdown, shutdown_rx) = watch::channel(false);
+        let state = tempfile::tempdir().expect("temp dir");
+        let state_file = StateFile::new(state.path().join("state.json"));
+        let (announcer, mut receivers) = Announcer::new(&config, state_file, Metrics::new());
+        let (stop, stop_rx) = watch::channel(None);
         let routes = receivers.remove(0);
-        let task = PeerTask::new(config.peers[0].clone(), &config.global, routes, shutdown_rx);
+        let (task, _status) = PeerTask::new(
+            config.peers[0].clone(),
+            &config.global,
+            routes,
+            stop_rx,
+            Metrics::new(),
+        );
         let task = tokio::spawn(task.run());
         Harness {
             listener,
-            shutdown,
+            stop,
             task,
             _announcer: announcer,
+            _state: state,
         }
     }
 
@@ -371,7 +383,11 @@ async fn shutdown_withdraws_then_sends_cease_with_a_message() {
     let mut router = harness.accept().await;
     router.establish(90).await;
     router.initial_table().await;
-    harness.shutdown.send(true).expect("signal");
+    let cease = Notification::cease(
+        iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN,
+        SHUTDOWN_MESSAGE,
+    );
+    harness.stop.send(Some(cease)).expect("signal");
     let messages = router.until_closed().await;
     assert_eq!(withdrawn_count(&messages), 3);
     let Some(Message::Notification(cease)) = messages.last() else {

@@ -167,6 +167,10 @@ start_speaker() {
 		hold-time = "9s"
 		connect-retry = "1s"
 		connect-retry-max = "2s"
+		state-file = "$STATE/h$n.state.json"
+
+		[control]
+		socket = "$STATE/h$n.sock"
 
 		[[peer]]
 		name = "r1-v4"

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
+use super::wire::iana::community;
 use super::wire::{self, AsPathSegment, AsSegmentKind, Context, Family, PathAttributes, Update};
 use crate::route::{RouteAttrs, RouteSet};
 
@@ -60,14 +61,24 @@ impl ExportPolicy {
                 asns: vec![self.local_asn; 1 + usize::from(attrs.as_path_prepend)],
             }]
         };
+        // RFC 8326 §4: a route being drained carries GRACEFUL_SHUTDOWN, and
+        // towards internal peers its LOCAL_PREF drops to 0 so that they
+        // prefer any other path at once.
+        let mut communities = attrs.communities.clone();
+        if attrs.graceful_shutdown && !communities.contains(&community::GRACEFUL_SHUTDOWN) {
+            communities.push(community::GRACEFUL_SHUTDOWN);
+        }
+        let local_pref = match (self.ibgp, attrs.graceful_shutdown) {
+            (false, _) => None,
+            (true, true) => Some(0),
+            (true, false) => Some(attrs.local_pref.unwrap_or(DEFAULT_LOCAL_PREF)),
+        };
         PathAttributes {
             origin: attrs.origin.into(),
             as_path,
             med: attrs.med,
-            local_pref: self
-                .ibgp
-                .then(|| attrs.local_pref.unwrap_or(DEFAULT_LOCAL_PREF)),
-            communities: attrs.communities.clone(),
+            local_pref,
+            communities,
             extended_communities: attrs.extended_communities.clone(),
             large_communities: attrs.large_communities.clone(),
             ..PathAttributes::default()
@@ -201,6 +212,7 @@ mod tests {
             large_communities: Vec::new(),
             extended_communities: Vec::new(),
             as_path_prepend: 0,
+            graceful_shutdown: false,
         })
     }
 
@@ -340,6 +352,17 @@ mod tests {
             policy(true).path_attributes(&with_prepend).local_pref,
             Some(300)
         );
+    }
+
+    #[test]
+    fn a_draining_route_carries_graceful_shutdown_and_zero_local_pref_on_ibgp() {
+        let draining = attrs(10).draining();
+        let ebgp = policy(false).path_attributes(&draining);
+        assert!(ebgp.communities.contains(&community::GRACEFUL_SHUTDOWN));
+        assert_eq!(ebgp.local_pref, None);
+        let ibgp = policy(true).path_attributes(&draining);
+        assert!(ibgp.communities.contains(&community::GRACEFUL_SHUTDOWN));
+        assert_eq!(ibgp.local_pref, Some(0));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -30,6 +30,7 @@ use super::fsm::{Action, DownReason, Input, Negotiated, Session, SessionConfig, 
 use super::wire::{self, iana, Context, Family, Message, Notification, Update};
 use crate::config::{Global, Peer, RouterId};
 use crate::deadline::sleep_opt;
+use crate::metrics::{Direction, Metrics};
 use crate::route::RouteSet;
 
 /// How long a TCP connect may take before it counts as failed (RFC 4271
@@ -45,9 +46,22 @@ const LINGER: Duration = Duration::from_secs(1);
 /// Read buffer size: one maximum-size message and its header.
 const READ_BUFFER: usize = 2 * wire::MAX_MESSAGE_LEN;
 
-/// Shutdown communication sent to every peer when herald stops
-/// (RFC 9003 §2).
-const SHUTDOWN_MESSAGE: &str = "herald is shutting down";
+/// What the rest of the daemon may read about a session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerSnapshot {
+    pub state: State,
+    /// When the session reached Established, while it is.
+    pub established_at: Option<(Instant, SystemTime)>,
+    /// Negotiated hold time, while a session is up.
+    pub hold_time: Option<u16>,
+    /// Why the last session or attempt ended.
+    pub last_error: Option<String>,
+    /// Prefixes the peer holds from us.
+    pub announced: usize,
+}
+
+/// The Cease a peer task closes its session with when told to stop.
+pub type StopSignal = watch::Receiver<Option<Notification>>;
 
 type ConnectFuture = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>>;
 
@@ -97,7 +111,9 @@ pub struct PeerTask {
     local_asn: u32,
     session: Session,
     routes: watch::Receiver<Arc<RouteSet>>,
-    shutdown: watch::Receiver<bool>,
+    stop: StopSignal,
+    status: watch::Sender<PeerSnapshot>,
+    metrics: Metrics,
     connecting: Option<ConnectFuture>,
     conn: Option<Connection>,
     timers: Timers,
@@ -109,13 +125,16 @@ pub struct PeerTask {
 }
 
 impl PeerTask {
-    /// Prepares the task; nothing happens until [`PeerTask::run`].
+    /// Prepares the task and returns it with the receiving end of its
+    /// status; nothing happens until [`PeerTask::run`]. Sending `Some`
+    /// Cease on `stop` ends the session with it (withdrawing first).
     pub fn new(
         peer: Peer,
         global: &Global,
         routes: watch::Receiver<Arc<RouteSet>>,
-        shutdown: watch::Receiver<bool>,
-    ) -> PeerTask {
+        stop: StopSignal,
+        metrics: Metrics,
+    ) -> (PeerTask, watch::Receiver<PeerSnapshot>) {
         let mut families = Vec::new();
         if peer.ipv4 {
             families.push(Family::Ipv4Unicast);
@@ -139,19 +158,29 @@ impl PeerTask {
             },
             fastrand::u64(..),
         );
-        PeerTask {
+        let (status, status_rx) = watch::channel(PeerSnapshot {
+            state: State::Idle,
+            established_at: None,
+            hold_time: None,
+            last_error: None,
+            announced: 0,
+        });
+        let task = PeerTask {
             peer,
             local_asn: global.asn,
             session,
             routes,
-            shutdown,
+            stop,
+            status,
+            metrics,
             connecting: None,
             conn: None,
             timers: Timers::default(),
             rib: AdjRibOut::default(),
             policy: None,
             context: Context::default(),
-        }
+        };
+        (task, status_rx)
     }
 
     /// Runs the session until shutdown is signalled, then withdraws our
@@ -189,9 +218,9 @@ impl PeerTask {
         let timers = &mut self.timers;
         tokio::select! {
             biased;
-            // The flag only ever turns on, and a dropped sender means the
+            // A stop is never taken back, and a dropped sender means the
             // daemon is gone: either way, stop.
-            _ = self.shutdown.changed() => Wakeup::Shutdown,
+            _ = self.stop.changed() => Wakeup::Shutdown,
             result = maybe(self.connecting.as_mut()) => {
                 self.connecting = None;
                 Wakeup::Connect(result)
@@ -265,6 +294,8 @@ impl PeerTask {
             match wire::try_parse(&mut conn.buf, &self.context) {
                 Ok(Some(message)) => {
                     debug!(kind = message.kind(), "received");
+                    self.metrics
+                        .message(&self.peer.name, Direction::Received, message.kind());
                     inputs.push(Input::Received(message));
                 }
                 Ok(None) => break,
@@ -281,6 +312,35 @@ impl PeerTask {
     async fn input(&mut self, input: Input) {
         let actions = self.session.handle(input);
         self.execute(actions).await;
+        self.publish_status();
+    }
+
+    /// Updates the snapshot others read; quiet when nothing changed.
+    fn publish_status(&self) {
+        let state = self.session.state();
+        let announced = self.rib.len();
+        let changed = self.status.send_if_modified(|snapshot| {
+            let established = state == State::Established;
+            let before = (snapshot.state, snapshot.announced);
+            snapshot.state = state;
+            snapshot.announced = announced;
+            if !established {
+                snapshot.established_at = None;
+            } else if snapshot.established_at.is_none() {
+                snapshot.established_at = Some((Instant::now(), SystemTime::now()));
+            }
+            snapshot.hold_time = self.session.negotiated().map(|n| n.hold_time);
+            before != (state, announced)
+        });
+        if changed {
+            let since = self
+                .status
+                .borrow()
+                .established_at
+                .and_then(|(_, at)| at.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs()));
+            self.metrics
+                .peer_state(&self.peer.name, state_number(state), since);
+        }
     }
 
     /// Executes FSM actions in order. A failed write is itself an FSM input
@@ -369,6 +429,8 @@ impl PeerTask {
             message
                 .encode(&self.context, &mut out)
                 .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
+            self.metrics
+                .message(&self.peer.name, Direction::Sent, message.kind());
         }
         match timeout(WRITE_TIMEOUT, conn.stream.write_all(&out)).await {
             Ok(result) => result,
@@ -451,6 +513,9 @@ impl PeerTask {
     }
 
     fn down(&mut self, reason: &DownReason) {
+        let why = reason.to_string();
+        self.status
+            .send_modify(|snapshot| snapshot.last_error = Some(why));
         if self.policy.take().is_some() {
             warn!(%reason, withdrawn = self.rib.len(), "session down");
         } else {
@@ -490,15 +555,31 @@ impl PeerTask {
                 debug!(%err, "could not withdraw before stopping");
             }
         }
-        let cease = Notification::cease(
-            iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN,
-            SHUTDOWN_MESSAGE,
-        );
+        let cease = self.stop.borrow().clone().unwrap_or_else(|| {
+            Notification::cease(
+                iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN,
+                SHUTDOWN_MESSAGE,
+            )
+        });
+        info!(cease = %cease, "closing the session");
         let actions = self.session.handle(Input::Stop(cease));
         self.execute(actions).await;
-        if self.session.state() != State::Idle {
-            debug!(state = ?self.session.state(), "stopped outside Idle");
-        }
+        self.publish_status();
+    }
+}
+
+/// The shutdown communication of a clean stop of herald (RFC 9003 §2).
+pub const SHUTDOWN_MESSAGE: &str = "herald is shutting down";
+
+/// FSM state as a metric value: 0 Idle, 1 Connect, 2 Active, 3 OpenSent,
+/// 4 OpenConfirm, 5 Established (the order of RFC 4271 §8.2.2).
+fn state_number(state: State) -> u8 {
+    match state {
+        State::Idle => 0,
+        State::Connect => 1,
+        State::OpenSent => 3,
+        State::OpenConfirm => 4,
+        State::Established => 5,
     }
 }
 

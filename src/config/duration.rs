@@ -13,7 +13,7 @@ const UNITS: [(&str, u64); 4] = [("h", 3_600_000), ("m", 60_000), ("s", 1_000), 
 
 /// Parses a duration string: a bare integer (seconds) or one or more
 /// `<integer><unit>` parts with units in decreasing order, each at most once.
-pub(crate) fn parse(text: &str) -> Result<Duration, String> {
+pub fn parse(text: &str) -> Result<Duration, String> {
     let invalid = || format!("invalid duration {text:?}: {ACCEPTED}");
     if text.is_empty() {
         return Err(format!("empty duration: {ACCEPTED}"));

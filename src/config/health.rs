@@ -50,6 +50,18 @@ pub enum CheckKind {
     },
 }
 
+impl CheckKind {
+    /// The `kind` key's value: "tcp", "http", "exec" or "file".
+    pub fn name(&self) -> &'static str {
+        match self {
+            CheckKind::Tcp { .. } => "tcp",
+            CheckKind::Http(_) => "http",
+            CheckKind::Exec { .. } => "exec",
+            CheckKind::File { .. } => "file",
+        }
+    }
+}
+
 /// An HTTP or HTTPS check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpCheck {

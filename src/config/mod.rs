@@ -32,11 +32,13 @@ mod health;
 mod health_syntax;
 mod raw;
 mod validate;
+mod validate_daemon;
 mod validate_health;
 mod validate_timers;
 mod validate_vip;
 mod validate_vip_health;
 
+pub use duration::parse as parse_duration;
 pub use error::{ConfigError, Warning};
 pub use health::{Check, CheckKind, Damping, Degrade, DownAction, HttpCheck};
 
@@ -54,6 +56,28 @@ pub struct Config {
     pub vips: Vec<Vip>,
     /// Health checks, in file order; VIPs refer to them by index.
     pub checks: Vec<Check>,
+    /// How the daemon itself runs: control socket, state, drain, metrics.
+    pub daemon: Daemon,
+}
+
+/// Settings of the daemon process rather than of BGP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Daemon {
+    /// Unix socket of the control protocol (`[control] socket`).
+    pub socket: PathBuf,
+    /// Permission bits of the socket file (`[control] mode`, default 0660).
+    pub socket_mode: u32,
+    /// Group owning the socket file (`[control] group`), if set.
+    pub socket_group: Option<String>,
+    /// Where operator overrides persist (`global.state-file`).
+    pub state_file: PathBuf,
+    /// How long `herald drain` keeps routes up with GRACEFUL_SHUTDOWN
+    /// before withdrawing them, unless the command says otherwise.
+    pub drain_time: Duration,
+    /// Drain for `drain_time` before withdrawing on SIGTERM/SIGINT.
+    pub drain_on_stop: bool,
+    /// Listen address of the Prometheus endpoint; off when `None`.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// `[global]`: the local speaker.

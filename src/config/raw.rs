@@ -23,6 +23,31 @@ pub(crate) struct RawConfig {
     pub(crate) vip: Vec<Spanned<RawVip>>,
     #[serde(default)]
     pub(crate) check: Vec<Spanned<RawCheck>>,
+    pub(crate) control: Option<Spanned<RawControl>>,
+    pub(crate) metrics: Option<Spanned<RawMetrics>>,
+}
+
+impl RawConfig {
+    /// Where `[metrics]` starts, for errors about the table as a whole.
+    pub(crate) fn metrics_span(&self) -> Range<usize> {
+        self.metrics.as_ref().map_or(0..0, Spanned::span)
+    }
+}
+
+/// `[control]`: the daemon's Unix socket.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawControl {
+    pub(crate) socket: Option<Spanned<String>>,
+    pub(crate) mode: Option<Spanned<String>>,
+    pub(crate) group: Option<Spanned<String>>,
+}
+
+/// `[metrics]`: the optional Prometheus endpoint.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawMetrics {
+    pub(crate) listen: Option<Spanned<String>>,
 }
 
 /// An argv as written: `["/usr/local/bin/check-db", "--quick"]`.
@@ -48,6 +73,9 @@ pub(crate) struct RawGlobal {
     pub(crate) connect_retry: Option<Spanned<Scalar>>,
     pub(crate) connect_retry_max: Option<Spanned<Scalar>>,
     pub(crate) hook: Option<RawArgv>,
+    pub(crate) state_file: Option<Spanned<String>>,
+    pub(crate) drain_time: Option<Spanned<Scalar>>,
+    pub(crate) drain_on_stop: Option<Spanned<bool>>,
 }
 
 impl RawGlobal {

@@ -139,12 +139,14 @@ pub(crate) fn validate(
         }
     }
     v.unused_checks(&raw.check, &used);
+    let daemon = v.daemon(raw, global.get_ref())?;
     let config = Config {
         source: source.to_path_buf(),
         global: global_config,
         peers,
         vips,
         checks,
+        daemon,
     };
     Ok((config, v.warnings))
 }

@@ -307,7 +307,7 @@ impl Validator<'_> {
             body: c.body.as_ref().map(|b| b.get_ref().clone()),
             host: c.host.as_ref().map(|h| h.get_ref().clone()),
             ca_file,
-            tls_verify: c.tls_verify.as_ref().map_or(true, |v| *v.get_ref()),
+            tls_verify: c.tls_verify.as_ref().is_none_or(|v| *v.get_ref()),
         })
     }
 

@@ -203,7 +203,7 @@ fn section(out: &mut String, title: &str, rows: Vec<Vec<String>>) {
             }
             line.push_str(cell);
             let pad = widths[i].saturating_sub(cell.chars().count());
-            line.extend(std::iter::repeat(' ').take(pad));
+            line.extend(std::iter::repeat_n(' ', pad));
         }
         let _ = writeln!(out, "{}", line.trim_end());
     }

@@ -63,11 +63,37 @@ asn = {}
 /// Writes `<name>.toml` and runs `herald run --config FILE` in `ns`, its
 /// log in `<name>.log`.
 pub fn spawn(lab: &mut Lab, ns: &str, name: &str, spec: &HeraldSpec) -> ProcId {
-    let conf = lab.write_file(&format!("{name}.toml"), &config(spec));
+    let text = daemon_config(lab, name, &config(spec));
+    let conf = lab.write_file(&format!("{name}.toml"), &text);
     lab.spawn(
         ns,
         name,
         Path::new(BIN),
         &["run".as_ref(), "--config".as_ref(), conf.as_os_str()],
     )
+}
+
+/// `text` with the daemon's socket and state file in the lab's directory,
+/// so that several heralds (and the host's own) never share them.
+pub fn daemon_config(lab: &Lab, name: &str, text: &str) -> String {
+    let dir = lab.dir();
+    let mut text = text.replacen(
+        "[global]\n",
+        &format!(
+            "[global]\nstate-file = \"{}\"\n",
+            dir.join(format!("{name}.state.json")).display()
+        ),
+        1,
+    );
+    let _ = write!(
+        text,
+        "\n[control]\nsocket = \"{}\"\n",
+        socket(lab, name).display()
+    );
+    text
+}
+
+/// The control socket of the herald called `name`.
+pub fn socket(lab: &Lab, name: &str) -> std::path::PathBuf {
+    lab.dir().join(format!("{name}.sock"))
 }

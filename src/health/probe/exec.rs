@@ -23,6 +23,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::{Child, Command};
 
 use super::{human, one_line, timed_out, ProbeError, Verdict};
+use crate::systemd::scrub_child_env;
 
 /// Most bytes kept of each of stdout and stderr; the rest is read and
 /// discarded, so a chatty check never blocks on a full pipe.
@@ -55,7 +56,7 @@ impl ExecProbe {
     /// Runs the command with stdin closed and the daemon's environment.
     /// Never longer than `timeout`, plus the time to kill and reap.
     pub(super) async fn run(&self, timeout: Duration) -> Verdict {
-        let mut child = Command::new(&self.program)
+        let mut child = scrub_child_env(&mut Command::new(&self.program))
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -1,0 +1,396 @@
+//! The supervisor behind `herald run`.
+//!
+//! It starts everything (control socket, announcer, one task per check and
+//! per peer, the optional metrics endpoint), tells systemd when it is
+//! ready, then waits in one loop for signals, control commands and the
+//! watchdog. It owns the task registries, so reloads and shutdown happen
+//! here: reload re-reads the file and replaces only the tasks whose
+//! settings changed; shutdown drains if configured, withdraws every route,
+//! closes every session with a Cease and removes the socket.
+
+mod reload;
+mod tasks;
+
+use std::time::Duration;
+
+use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, MissedTickBehavior};
+use tracing::{info, warn};
+
+use crate::announcer::{Announcer, Event};
+use crate::bgp::fsm::State;
+use crate::bgp::peer::SHUTDOWN_MESSAGE;
+use crate::bgp::wire::{iana, Notification};
+use crate::config::{Check, Config};
+use crate::control::protocol::{
+    CheckStatus, DrainStatus, ErrorCode, PeerStatus, Request, Response, StatusReport,
+};
+use crate::control::server::{Command, ControlError, ControlSocket};
+use crate::health::probe::{Probe, ProbeError};
+use crate::metrics::{self, Metrics};
+use crate::state_file::StateFile;
+use crate::systemd::Notifier;
+use tasks::{CheckHandle, PeerHandle};
+
+/// How long peers get to withdraw and send their Cease before exit.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Verdict flips and requests waiting for the announcer; a full queue
+/// makes check tasks wait, which only delays their next probe.
+const EVENT_QUEUE: usize = 1024;
+/// How often systemd's STATUS= line is refreshed.
+const STATUS_EVERY: Duration = Duration::from_secs(2);
+
+/// Why the daemon could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("check {name}")]
+    Probe {
+        name: String,
+        #[source]
+        source: ProbeError,
+    },
+    #[error("cannot start the runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("cannot install signal handlers")]
+    Signals(#[source] std::io::Error),
+    #[error("control socket")]
+    Control(#[source] ControlError),
+    #[error("cannot listen for metrics on {address}")]
+    Metrics {
+        address: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Runs the daemon until SIGTERM or SIGINT.
+///
+/// One thread is plenty: herald's work is waiting on sockets and timers,
+/// and a single-threaded runtime keeps its footprint and wake-ups small.
+pub fn run(config: Config) -> Result<(), DaemonError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(DaemonError::Runtime)?
+        .block_on(serve(config))
+}
+
+/// Everything the supervisor owns while the daemon runs.
+struct Supervisor {
+    config: Config,
+    peers: Vec<PeerHandle>,
+    checks: Vec<CheckHandle>,
+    /// Peer tasks told to stop (reload), awaited at shutdown.
+    stopping: Vec<JoinHandle<()>>,
+    events: mpsc::Sender<Event>,
+    metrics: Metrics,
+    notifier: Notifier,
+    started: Instant,
+    /// Last check-task generation handed out (see [`Event::Check`]).
+    generation: u64,
+}
+
+/// The signals the daemon acts on.
+struct Signals {
+    term: Signal,
+    int: Signal,
+    hup: Signal,
+}
+
+async fn serve(config: Config) -> Result<(), DaemonError> {
+    // Signal handlers first: a stop request during start-up must not kill
+    // the process before it could close its sessions.
+    let install = |kind| signal(kind).map_err(DaemonError::Signals);
+    let mut signals = Signals {
+        term: install(SignalKind::terminate())?,
+        int: install(SignalKind::interrupt())?,
+        hup: install(SignalKind::hangup())?,
+    };
+    let probes = build_probes(&config.checks)?;
+    let daemon = &config.daemon;
+    let socket = ControlSocket::bind(
+        &daemon.socket,
+        daemon.socket_mode,
+        daemon.socket_group.as_deref(),
+    )
+    .map_err(DaemonError::Control)?;
+    let metrics = Metrics::new();
+    let metrics_listener = match daemon.metrics {
+        Some(address) => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(|source| DaemonError::Metrics { address, source })?,
+        ),
+        None => None,
+    };
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let (events, events_rx) = mpsc::channel(EVENT_QUEUE);
+    let state_file = StateFile::new(daemon.state_file.clone());
+    let (announcer, receivers) = Announcer::new(&config, state_file, metrics.clone());
+    let announced = announcer.announced();
+    let announcer_task = tokio::spawn(announcer.run(events_rx, shutdown_rx.clone()));
+    let checks = config
+        .checks
+        .iter()
+        .zip(probes)
+        .map(|(check, probe)| CheckHandle::spawn(check, probe, 0, &events, &metrics))
+        .collect();
+    let peers = config
+        .peers
+        .iter()
+        .zip(receivers)
+        .map(|(peer, routes)| PeerHandle::spawn(peer, &config.global, routes, &metrics))
+        .collect();
+    let (commands_tx, mut commands) = mpsc::channel(16);
+    tokio::spawn(socket.serve(commands_tx, shutdown_rx.clone()));
+    if let Some(listener) = metrics_listener {
+        tokio::spawn(metrics::serve(
+            listener,
+            metrics.clone(),
+            shutdown_rx.clone(),
+        ));
+    }
+
+    let mut sup = Supervisor {
+        peers,
+        checks,
+        stopping: Vec::new(),
+        events,
+        metrics,
+        notifier: Notifier::from_env(),
+        started: Instant::now(),
+        generation: 0,
+        config,
+    };
+    info!(
+        config = %sup.config.source.display(),
+        socket = %sup.config.daemon.socket.display(),
+        peers = sup.peers.len(),
+        vips = sup.config.vips.len(),
+        checks = sup.checks.len(),
+        announced,
+        "herald started"
+    );
+    sup.notifier.ready();
+
+    let cause = sup.main_loop(&mut signals, &mut commands).await;
+    info!(signal = cause, "shutting down");
+    sup.notifier.stopping();
+    if sup.config.daemon.drain_on_stop {
+        sup.drain_before_stop(&mut signals).await;
+    }
+    sup.stop().await;
+    // Ignore the error a send returns when every task has already ended.
+    let _ = shutdown_tx.send(true);
+    let _ = announcer_task.await;
+    info!("stopped");
+    Ok(())
+}
+
+fn build_probes(checks: &[Check]) -> Result<Vec<Probe>, DaemonError> {
+    checks
+        .iter()
+        .map(|check| {
+            Probe::new(&check.kind).map_err(|source| DaemonError::Probe {
+                name: check.name.clone(),
+                source,
+            })
+        })
+        .collect()
+}
+
+impl Supervisor {
+    /// Serves signals, commands and systemd until asked to stop; returns
+    /// the name of the signal that stopped it.
+    async fn main_loop(
+        &mut self,
+        signals: &mut Signals,
+        commands: &mut mpsc::Receiver<Command>,
+    ) -> &'static str {
+        let watchdog_every = self.notifier.watchdog_interval();
+        let mut watchdog = tokio::time::interval(watchdog_every.unwrap_or(Duration::MAX));
+        let mut status = tokio::time::interval(STATUS_EVERY);
+        status.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        let notify = self.notifier.enabled();
+        loop {
+            tokio::select! {
+                _ = signals.term.recv() => return "SIGTERM",
+                _ = signals.int.recv() => return "SIGINT",
+                _ = signals.hup.recv() => match self.reload().await {
+                    Ok(message) => info!(%message, "SIGHUP"),
+                    Err(message) => warn!(%message, "SIGHUP: reload refused"),
+                },
+                Some(command) = commands.recv() => self.command(command).await,
+                _ = watchdog.tick(), if watchdog_every.is_some() => self.notifier.watchdog(),
+                _ = status.tick(), if notify => {
+                    let report = self.status_report().await;
+                    self.notifier.status(&summary(&report));
+                }
+            }
+        }
+    }
+
+    async fn command(&mut self, command: Command) {
+        let Command { request, reply } = command;
+        let response = match request {
+            Request::Status => Response::Status(self.status_report().await),
+            Request::Reload => match self.reload().await {
+                Ok(message) => Response::Done { message },
+                Err(message) => Response::Error {
+                    code: ErrorCode::InvalidConfig,
+                    message,
+                },
+            },
+            request => {
+                // The announcer answers VIP requests itself.
+                if let Err(err) = self.events.send(Event::Operator { request, reply }).await {
+                    if let Event::Operator { reply, .. } = err.0 {
+                        let _ = reply.send(internal("the announcer has stopped"));
+                    }
+                }
+                return;
+            }
+        };
+        // The client may have gone away; the work is done regardless.
+        let _ = reply.send(response);
+    }
+
+    /// The whole status: peers and checks from their tasks' snapshots, VIPs
+    /// and drain from the announcer.
+    async fn status_report(&self) -> StatusReport {
+        let report = StatusReport {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            pid: std::process::id(),
+            uptime_secs: self.started.elapsed().as_secs(),
+            config: self.config.source.display().to_string(),
+            drain: DrainStatus::None,
+            peers: self.peers.iter().map(peer_status).collect(),
+            vips: Vec::new(),
+            checks: self.checks.iter().map(check_status).collect(),
+        };
+        let (reply, answer) = oneshot::channel();
+        let fallback = report.clone();
+        let asked = self.events.send(Event::Status {
+            report: Box::new(report),
+            reply,
+        });
+        match asked.await {
+            Ok(()) => answer.await.unwrap_or(fallback),
+            Err(_) => fallback,
+        }
+    }
+
+    /// Drains for the configured time before a stop; a second SIGTERM or
+    /// SIGINT cuts it short.
+    async fn drain_before_stop(&mut self, signals: &mut Signals) {
+        let time = self.config.daemon.drain_time;
+        let (reply, answer) = oneshot::channel();
+        let request = Request::Drain { time: Some(time) };
+        if self
+            .events
+            .send(Event::Operator { request, reply })
+            .await
+            .is_err()
+        {
+            return;
+        }
+        if let Ok(Response::Done { message }) = answer.await {
+            info!(%message, "draining before the stop");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(time) => {}
+            _ = signals.term.recv() => warn!("second SIGTERM: stopping without finishing the drain"),
+            _ = signals.int.recv() => warn!("second SIGINT: stopping without finishing the drain"),
+        }
+    }
+
+    /// Stops every task: checks at once, peers with a withdraw and Cease.
+    async fn stop(&mut self) {
+        self.checks.clear();
+        let cease = Notification::cease(
+            iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN,
+            SHUTDOWN_MESSAGE,
+        );
+        let mut waiting: Vec<JoinHandle<()>> = self
+            .peers
+            .drain(..)
+            .map(|peer| peer.stop(cease.clone()))
+            .collect();
+        waiting.append(&mut self.stopping);
+        let all = async {
+            for task in waiting {
+                let _ = task.await;
+            }
+        };
+        if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
+            warn!(grace = ?SHUTDOWN_GRACE, "some sessions did not close in time; exiting anyway");
+        }
+    }
+}
+
+fn peer_status(handle: &PeerHandle) -> PeerStatus {
+    let snapshot = handle.status.borrow();
+    PeerStatus {
+        name: handle.peer.name.clone(),
+        address: handle.peer.address.to_string(),
+        asn: handle.peer.asn,
+        state: snapshot.state.to_string(),
+        uptime_secs: snapshot
+            .established_at
+            .map(|(since, _)| since.elapsed().as_secs()),
+        hold_time: snapshot.hold_time,
+        last_error: snapshot.last_error.clone(),
+        prefixes_announced: snapshot.announced,
+    }
+}
+
+fn check_status(handle: &CheckHandle) -> CheckStatus {
+    let snapshot = handle.status.borrow();
+    let last = snapshot.last.as_ref();
+    CheckStatus {
+        name: handle.check.name.clone(),
+        kind: handle.check.kind.name().to_string(),
+        healthy: snapshot.healthy,
+        last_success: last.map(|l| l.success),
+        last_reason: last.map(|l| l.reason.clone()),
+        last_elapsed_ms: last.map(|l| u64::try_from(l.elapsed.as_millis()).unwrap_or(u64::MAX)),
+        streak: snapshot.streak,
+    }
+}
+
+/// systemd's one-line STATUS=, e.g. "3/3 peers up, 5/6 VIPs announced".
+fn summary(report: &StatusReport) -> String {
+    let up = report
+        .peers
+        .iter()
+        .filter(|p| p.state == State::Established.to_string())
+        .count();
+    let announced = report
+        .vips
+        .iter()
+        .filter(|v| v.state != "withdrawn")
+        .count();
+    let mut line = format!(
+        "{up}/{} peers up, {announced}/{} VIPs announced",
+        report.peers.len(),
+        report.vips.len()
+    );
+    match report.drain {
+        DrainStatus::None => {}
+        DrainStatus::Draining { remaining_secs } => {
+            line.push_str(&format!(", draining ({remaining_secs}s left)"));
+        }
+        DrainStatus::Drained => line.push_str(", drained"),
+    }
+    line
+}
+
+fn internal(message: &str) -> Response {
+    Response::Error {
+        code: ErrorCode::Internal,
+        message: message.to_string(),
+    }
+}

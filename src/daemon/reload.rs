@@ -1,0 +1,186 @@
+//! `herald reload` and SIGHUP: re-read the file and apply it as a diff.
+//!
+//! An invalid file changes nothing. A valid one keeps every task whose
+//! settings did not change: a peer keeps its session unless something
+//! that the session depends on changed (its own `[[peer]]` keys, or
+//! `global.asn` / `global.router-id`, which reset every session); a check
+//! keeps its task and verdict unless its `[[check]]` table changed.
+//! Settings of the process itself (`[control]`, `[metrics]`) take effect
+//! at the next start.
+
+use std::collections::{HashMap, HashSet};
+
+use tokio::sync::oneshot;
+use tracing::{info, warn};
+
+use super::tasks::{CheckHandle, PeerHandle};
+use super::{build_probes, Supervisor};
+use crate::announcer::{Event, Reload};
+use crate::bgp::wire::{iana, Notification};
+use crate::config::Config;
+use crate::errors::one_line;
+
+impl Supervisor {
+    /// Reloads the configuration file; returns what changed, or why the
+    /// file was refused.
+    pub(super) async fn reload(&mut self) -> Result<String, String> {
+        self.notifier.reloading();
+        let result = self.reload_file().await;
+        self.notifier.ready();
+        match &result {
+            Ok(message) => info!(%message, "configuration reloaded"),
+            Err(message) => warn!(%message, "configuration refused; the running one stays"),
+        }
+        result
+    }
+
+    async fn reload_file(&mut self) -> Result<String, String> {
+        let (config, warnings) = Config::load(&self.config.source).map_err(|err| one_line(&err))?;
+        for warning in &warnings {
+            warn!("{warning}");
+        }
+        if config.daemon.socket != self.config.daemon.socket
+            || config.daemon.socket_mode != self.config.daemon.socket_mode
+            || config.daemon.socket_group != self.config.daemon.socket_group
+            || config.daemon.metrics != self.config.daemon.metrics
+        {
+            warn!("[control] and [metrics] changes take effect at the next start");
+        }
+
+        // Checks: build the probes of new and changed ones first, so that a
+        // bad one refuses the whole reload before anything changed.
+        let old_checks: HashMap<&str, &CheckHandle> = self
+            .checks
+            .iter()
+            .map(|h| (h.check.name.as_str(), h))
+            .collect();
+        let changed_checks: Vec<_> = config
+            .checks
+            .iter()
+            .filter(|c| {
+                old_checks
+                    .get(c.name.as_str())
+                    .is_none_or(|h| h.check != **c)
+            })
+            .cloned()
+            .collect();
+        let probes = build_probes(&changed_checks).map_err(|err| one_line(&err))?;
+
+        let session_reset = config.global != self.config.global;
+        let old_peers: HashMap<&str, &PeerHandle> = self
+            .peers
+            .iter()
+            .map(|h| (h.peer.name.as_str(), h))
+            .collect();
+        let kept_peers: HashSet<String> = config
+            .peers
+            .iter()
+            .filter(|p| {
+                !session_reset
+                    && old_peers
+                        .get(p.name.as_str())
+                        .is_some_and(|h| h.peer == **p)
+            })
+            .map(|p| p.name.clone())
+            .collect();
+
+        // Replace the tasks of changed checks; keep the others.
+        let mut keep: HashMap<String, CheckHandle> = self
+            .checks
+            .drain(..)
+            .map(|h| (h.check.name.clone(), h))
+            .collect();
+        let mut fresh: HashMap<String, _> = changed_checks
+            .iter()
+            .map(|c| c.name.clone())
+            .zip(probes)
+            .collect();
+        for check in &config.checks {
+            let handle = match (keep.remove(&check.name), fresh.remove(&check.name)) {
+                (_, Some(probe)) => {
+                    self.generation += 1;
+                    CheckHandle::spawn(check, probe, self.generation, &self.events, &self.metrics)
+                }
+                (Some(kept), None) => kept,
+                (None, None) => continue,
+            };
+            self.checks.push(handle);
+        }
+        // Dropping the handles of removed checks aborts their tasks.
+        drop(keep);
+        let generations = self
+            .checks
+            .iter()
+            .map(|h| (h.check.name.clone(), h.generation))
+            .collect();
+
+        let (reply, answer) = oneshot::channel();
+        let reload = Reload {
+            config: config.clone(),
+            kept_peers: kept_peers.clone(),
+            generations,
+            reply,
+        };
+        self.events
+            .send(Event::Reload(Box::new(reload)))
+            .await
+            .map_err(|_| "the announcer has stopped".to_string())?;
+        let receivers = answer
+            .await
+            .map_err(|_| "the announcer has stopped".to_string())?;
+
+        // Peers: stop removed and changed ones, start new and changed ones.
+        let mut old: HashMap<String, PeerHandle> = self
+            .peers
+            .drain(..)
+            .map(|h| (h.peer.name.clone(), h))
+            .collect();
+        let mut receivers: HashMap<usize, _> = receivers.into_iter().collect();
+        let (mut started, mut reset) = (0, 0);
+        for (index, peer) in config.peers.iter().enumerate() {
+            if kept_peers.contains(&peer.name) {
+                if let Some(handle) = old.remove(&peer.name) {
+                    self.peers.push(handle);
+                    continue;
+                }
+            }
+            if let Some(handle) = old.remove(&peer.name) {
+                let cease = Notification::cease(
+                    iana::cease_subcode::OTHER_CONFIGURATION_CHANGE,
+                    "herald configuration changed",
+                );
+                self.stopping.push(handle.stop(cease));
+                reset += 1;
+            } else {
+                started += 1;
+            }
+            if let Some(routes) = receivers.remove(&index) {
+                self.peers.push(PeerHandle::spawn(
+                    peer,
+                    &config.global,
+                    routes,
+                    &self.metrics,
+                ));
+            }
+        }
+        let removed = old.len();
+        for (_, handle) in old {
+            let cease = Notification::cease(
+                iana::cease_subcode::PEER_DE_CONFIGURED,
+                "peer removed from the herald configuration",
+            );
+            self.stopping.push(handle.stop(cease));
+        }
+        self.stopping.retain(|task| !task.is_finished());
+
+        let message = format!(
+            "{} peer(s) kept, {started} added, {reset} reset, {removed} removed; \
+             {} check(s) restarted; {} VIP(s)",
+            kept_peers.len(),
+            changed_checks.len(),
+            config.vips.len()
+        );
+        self.config = config;
+        Ok(message)
+    }
+}
