@@ -70,7 +70,7 @@ fn main() {
     let router = Router::start(Arc::clone(&stop), deadline);
     let dir = tempfile::tempdir().expect("temporary directory");
     let config = dir.path().join("herald.toml");
-    fs::write(&config, config_text(router.port, probes.port)).expect("write config");
+    fs::write(&config, config_text(router.port, probes.port, dir.path())).expect("write config");
     let log = dir.path().join("herald.log");
 
     let mut child = Command::new(herald)
@@ -108,11 +108,15 @@ fn main() {
 
 /// The generated configuration: one peer, `VIPS` tcp checks on the probe
 /// listener, one VIP per check from 198.18.0.0/15 (RFC 2544).
-fn config_text(bgp_port: u16, probe_port: u16) -> String {
+fn config_text(bgp_port: u16, probe_port: u16, dir: &Path) -> String {
     let mut text = format!(
         r#"[global]
 asn = 65001
 router-id = "192.0.2.1"
+state-file = "{state}"
+
+[control]
+socket = "{socket}"
 
 [[peer]]
 name = "router"
@@ -120,7 +124,9 @@ address = "127.0.0.1"
 port = {bgp_port}
 asn = {ROUTER_ASN}
 next-hop-ipv4 = "198.51.100.11"
-"#
+"#,
+        state = dir.join("state.json").display(),
+        socket = dir.join("herald.sock").display(),
     );
     for index in 0..VIPS {
         let _ = write!(

@@ -36,8 +36,10 @@ use tokio::time::timeout;
 
 use herald::announcer::{Announcer, Event};
 use herald::bgp::peer::PeerTask;
-use herald::bgp::wire::{self, Context, Family, Message, Open, Update};
+use herald::bgp::wire::{self, iana, Context, Family, Message, Notification, Open, Update};
 use herald::config::Config;
+use herald::metrics::Metrics;
+use herald::state_file::StateFile;
 
 /// VIP counts to measure, all using the same check.
 const VIP_COUNTS: [usize; 3] = [1, 100, 1_000];
@@ -121,15 +123,19 @@ async fn measure(vips: usize, logging: Logging) -> Outcome {
     let (config, _warnings) =
         Config::parse(&config_text(port, vips), Path::new("bench.toml")).expect("config");
 
-    let (announcer, mut receivers) = Announcer::new(&config);
+    let state = tempfile::tempdir().expect("temp dir");
+    let state_file = StateFile::new(state.path().join("state.json"));
+    let (announcer, mut receivers) = Announcer::new(&config, state_file, Metrics::new());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let (stop_tx, stop_rx) = watch::channel(None);
     let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
-    let announcer_task = tokio::spawn(announcer.run(events_rx, shutdown_rx.clone()));
-    let peer = PeerTask::new(
+    let announcer_task = tokio::spawn(announcer.run(events_rx, shutdown_rx));
+    let (peer, _status) = PeerTask::new(
         config.peers[0].clone(),
         &config.global,
         receivers.remove(0),
-        shutdown_rx,
+        stop_rx,
+        Metrics::new(),
     );
     let peer_task = tokio::spawn(peer.run());
 
@@ -157,7 +163,8 @@ async fn measure(vips: usize, logging: Logging) -> Outcome {
         let start = Instant::now();
         events_tx
             .send(Event::Check {
-                index: 0,
+                name: "service".to_owned(),
+                generation: 0,
                 healthy,
                 reason: "bench".to_owned(),
             })
@@ -177,6 +184,10 @@ async fn measure(vips: usize, logging: Logging) -> Outcome {
     }
 
     // The peer task withdraws and sends its Cease; read until it closes.
+    let _ = stop_tx.send(Some(Notification::cease(
+        iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN,
+        "benchmark done",
+    )));
     let _ = shutdown_tx.send(true);
     router.until_closed().await;
     for task in [announcer_task, peer_task] {
