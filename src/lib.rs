@@ -4,24 +4,36 @@
 //! # Tasks and data flow
 //!
 //! ```text
-//!   herald.toml ──> config::Config ──> Announcer ──watch<RouteSet>──┐ one per peer
-//!                                                                   v
-//!   SIGTERM/SIGINT ──> daemon ──watch<bool> shutdown──> PeerTask (tokio task)
-//!                                                        │  owns: TCP socket, timers,
-//!                                                        │  fsm::Session, AdjRibOut
-//!                                                        v
-//!                                                  router (BGP over TCP)
+//!  SIGTERM/INT/HUP ─┐      herald CLI ──Unix socket──> control::server
+//!                   v                                      │ Command + oneshot reply
+//!   daemon (supervisor) <──────────────────────────────────┘
+//!     │ owns the task registries; reload, drain-on-stop, shutdown
+//!     │
+//!     ├─ CheckTask (one per [[check]]) ── probe ─> Verdict ──flip──┐ mpsc<Event>
+//!     │                                                             v
+//!     ├─ Announcer (one) <── Event::{Check, Operator, Status, Reload}
+//!     │     owns VipState, overrides (state file), drain
+//!     │     └──watch<RouteSet>──┐ one per peer, latest value only
+//!     │                         v
+//!     └─ PeerTask (one per [[peer]]): fsm::Session + AdjRibOut + TCP ──> router
+//!           stop: watch<Option<Cease>>; status: watch<PeerSnapshot>
 //! ```
 //!
 //! * [`config`] turns the TOML file into typed, validated values.
-//! * [`announcer`] decides which prefixes each peer should carry and
-//!   publishes one [`route::RouteSet`] per peer; only the latest set counts.
+//! * [`health`] holds the check verdicts (rise/fall), flap damping and VIP
+//!   state, all without I/O, plus the probes and the task that runs them.
+//! * [`announcer`] decides what each peer should carry and publishes one
+//!   [`route::RouteSet`] per peer; only the latest set counts.
 //! * [`bgp::peer`] runs one task per peer: it feeds socket bytes, timers and
 //!   route changes into the I/O-free [`bgp::fsm::Session`] and executes the
 //!   actions it returns; [`bgp::adj_rib_out`] turns route-set changes into
 //!   packed UPDATEs.
 //! * [`bgp::wire`] is the codec: total decoding with exact NOTIFICATIONs.
-//! * [`daemon`] starts the tasks and stops them in order.
+//! * [`control`] is the operator protocol (JSON lines over a Unix socket),
+//!   both the daemon's server and the CLI's client.
+//! * [`daemon`] starts the tasks, serves signals and commands, reloads and
+//!   stops them in order; [`systemd`], [`metrics`] and [`state_file`] are
+//!   its links to the outside.
 
 pub mod announcer;
 pub mod bgp;

@@ -4,7 +4,7 @@
 //! It is the single owner of every VIP's [`VipState`], of the operator's
 //! overrides and of the drain state. Check tasks send it an event only when
 //! a check's verdict flips; operators reach it through the control socket.
-//! Whatever the cause, a change goes through [`Announcer::apply`], which
+//! Whatever the cause, a change goes through `Announcer::apply`, which
 //! logs each VIP whose announcement changed, runs its hook, and republishes
 //! every peer's route set at once. Each peer receives its set on a `watch`
 //! channel, which keeps only the latest value: a peer that is busy (or

@@ -2,17 +2,17 @@
 //!
 //! Loading happens in three steps, each in its own file:
 //!
-//! 1. [`raw`]: toml and serde read the text into a mirror of the file with
+//! 1. `raw`: toml and serde read the text into a mirror of the file with
 //!    the position of every value; unknown keys and syntax errors stop here.
-//! 2. [`validate`]: the mirror becomes the typed [`Config`], with defaults
+//! 2. `validate`: the mirror becomes the typed [`Config`], with defaults
 //!    resolved (a peer's timers fall back to `[global]`, keepalive to a third
 //!    of the hold time, VIPs go to every peer) and every rule checked.
 //!    The work is split by part of the file: `validate_timers`,
 //!    `validate_vip`, `validate_health` (`[[check]]`) and
 //!    `validate_vip_health` (a VIP's checks, degrade, damping and hook).
-//!    Values in their own syntax are parsed by [`duration`], [`community`]
+//!    Values in their own syntax are parsed by `duration`, `community`
 //!    and `health_syntax`.
-//! 3. [`error`]: each problem becomes a [`ConfigError`] or a [`Warning`]
+//! 3. `error`: each problem becomes a [`ConfigError`] or a [`Warning`]
 //!    naming file, line, column and key (`peer[0].hold-time`, 0-based).
 //!
 //! Nothing falls back silently: a value herald cannot honour is an error, a

@@ -7,9 +7,9 @@
 //! adds only the time to kill and reap its process group), because a stuck
 //! probe would freeze the verdict of every VIP that depends on it.
 //!
-//! * [`tcp`]: a TCP connection completes.
-//! * [`http`]: an HTTP/1.1 GET answers with an accepted status and body.
-//! * [`exec`]: a command exits with status 0; its process group dies with it.
+//! * `tcp`: a TCP connection completes.
+//! * `http`: an HTTP/1.1 GET answers with an accepted status and body.
+//! * `exec`: a command exits with status 0; its process group dies with it.
 //! * [`file`]: a maintenance flag file is absent (or present).
 
 mod exec;
