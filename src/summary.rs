@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::config::{Config, RouterId};
 
-/// One line for the global settings, one per peer, one per VIP.
+/// One line for the global settings, one per peer, check and VIP.
 pub fn render(config: &Config) -> String {
     let mut out = String::new();
     let router_id = match config.global.router_id {
@@ -14,12 +14,13 @@ pub fn render(config: &Config) -> String {
     // Writing to a String cannot fail.
     let _ = writeln!(
         out,
-        "{}: ok: AS {}, router-id {}, {} peer(s), {} VIP(s)",
+        "{}: ok: AS {}, router-id {}, {} peer(s), {} VIP(s), {} check(s)",
         config.source.display(),
         config.global.asn,
         router_id,
         config.peers.len(),
-        config.vips.len()
+        config.vips.len(),
+        config.checks.len()
     );
     for peer in &config.peers {
         let kind = if peer.is_ibgp(config.global.asn) {
@@ -42,13 +43,36 @@ pub fn render(config: &Config) -> String {
             families.join("+")
         );
     }
+    for check in &config.checks {
+        let _ = writeln!(
+            out,
+            "check {}: {} every {:?} (rise {}, fall {}, timeout {:?})",
+            check.name,
+            check.kind.name(),
+            check.interval,
+            check.rise,
+            check.fall,
+            check.timeout
+        );
+    }
     for vip in &config.vips {
-        let peers: Vec<&str> = vip
-            .peers
-            .iter()
-            .filter_map(|&i| config.peers.get(i).map(|p| p.name.as_str()))
-            .collect();
-        let _ = writeln!(out, "vip {} -> {}", vip.prefix, peers.join(", "));
+        let names = |indices: &[usize], name: &dyn Fn(usize) -> Option<String>| {
+            indices
+                .iter()
+                .filter_map(|&i| name(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let peers = names(&vip.peers, &|i| config.peers.get(i).map(|p| p.name.clone()));
+        let checks = names(&vip.checks, &|i| {
+            config.checks.get(i).map(|c| c.name.clone())
+        });
+        let checks = if checks.is_empty() {
+            "always announced".to_string()
+        } else {
+            format!("checks {checks}")
+        };
+        let _ = writeln!(out, "vip {} -> {peers}; {checks}", vip.prefix);
     }
     out
 }
