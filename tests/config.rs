@@ -332,6 +332,30 @@ const BAD: &[(&str, &str, usize, usize, &str, &str)] = &[
         "needs `next-hop-ipv4`",
     ),
     (
+        "password and password file together",
+        "[global]\nasn = 65001\n[[peer]]\naddress = \"198.51.100.1\"\nasn = 1\npassword = \"k\"\npassword-file = \"/etc/herald/k\"\n",
+        7,
+        17,
+        "peer[0].password-file",
+        "not both",
+    ),
+    (
+        "md5 key longer than the kernel takes",
+        "[global]\nasn = 65001\n[[peer]]\naddress = \"198.51.100.1\"\nasn = 1\npassword = \"0123456789012345678901234567890123456789012345678901234567890123456789012345678901\"\n",
+        6,
+        12,
+        "peer[0].password",
+        "at most 80",
+    ),
+    (
+        "ttl together with ttl security",
+        "[global]\nasn = 65001\n[[peer]]\naddress = \"198.51.100.1\"\nasn = 1\nttl-security = true\nttl = 2\n",
+        7,
+        7,
+        "peer[0].ttl",
+        "exclude each other",
+    ),
+    (
         "host bits set",
         "[global]\nasn = 65001\n[[vip]]\nprefix = \"192.0.2.10/24\"\n",
         4,
@@ -1251,4 +1275,31 @@ fn deeply_nested_input_never_panics() {
             assert!(Config::parse(&in_global, Path::new("deep.toml")).is_err());
         }
     }
+}
+
+#[test]
+fn a_world_readable_password_file_is_refused_and_the_key_is_never_quoted() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key_file = dir.path().join("tor1.key");
+    std::fs::write(&key_file, "s3cret-key\n").expect("write key");
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let text = format!(
+        "[global]\nasn = 65001\n[[peer]]\naddress = \"198.51.100.1\"\nasn = 1\npassword-file = \"{}\"\n",
+        key_file.display()
+    );
+    let err = Config::parse(&text, Path::new("t.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("readable by every user"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let (config, _) = Config::parse(&text, Path::new("t.toml")).expect("valid");
+    let key = config.peers[0].security.password.as_ref().expect("key");
+    assert_eq!(key.expose(), b"s3cret-key");
+    assert!(
+        !format!("{config:?}").contains("s3cret"),
+        "Debug shows the key"
+    );
 }

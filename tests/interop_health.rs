@@ -85,6 +85,7 @@ fn herald_spec(vip_keys: &str) -> HeraldSpec {
         vips: vec![VIP.into()],
         vip_keys: format!("checks = [\"svc\"]\n{vip_keys}"),
         extra: CHECK.into(),
+        ..HeraldSpec::default()
     }
 }
 

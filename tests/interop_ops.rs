@@ -40,7 +40,7 @@ fn spec(vip_keys: &str) -> HeraldSpec {
         }],
         vips: vec![VIP.into()],
         vip_keys: vip_keys.into(),
-        extra: String::new(),
+        ..HeraldSpec::default()
     }
 }
 

@@ -27,8 +27,9 @@ use tracing::{debug, info, info_span, warn, Instrument};
 
 use super::adj_rib_out::{AdjRibOut, ExportPolicy};
 use super::fsm::{Action, DownReason, Input, Negotiated, Session, SessionConfig, State};
+use super::sockopt;
 use super::wire::{self, iana, Context, Family, Message, Notification, Update};
-use crate::config::{Global, Peer, RouterId};
+use crate::config::{Global, Peer, PeerSecurity, RouterId};
 use crate::deadline::sleep_opt;
 use crate::metrics::{Direction, Metrics};
 use crate::route::RouteSet;
@@ -399,6 +400,7 @@ impl PeerTask {
     fn start_connect(&mut self) {
         let remote = SocketAddr::new(self.peer.address, self.peer.port);
         let local = self.peer.local_address;
+        let security = self.peer.security.clone();
         debug!(%remote, "connecting");
         self.connecting = Some(Box::pin(async move {
             let socket = match remote {
@@ -408,6 +410,7 @@ impl PeerTask {
             if let Some(local) = local {
                 socket.bind(SocketAddr::new(local, 0))?;
             }
+            protect(&socket, remote, &security)?;
             match timeout(CONNECT_TIMEOUT, socket.connect(remote)).await {
                 Ok(result) => result,
                 Err(_) => Err(io::Error::new(
@@ -581,6 +584,25 @@ fn state_number(state: State) -> u8 {
         State::OpenConfirm => 4,
         State::Established => 5,
     }
+}
+
+/// Applies the peer's TCP MD5 key and TTL settings to a socket before it
+/// connects, so that the SYN already carries them. The key never appears
+/// in an error.
+fn protect(socket: &TcpSocket, remote: SocketAddr, security: &PeerSecurity) -> io::Result<()> {
+    let context = |what: &'static str| {
+        move |err: io::Error| io::Error::new(err.kind(), format!("{what}: {err}"))
+    };
+    if let Some(key) = &security.password {
+        sockopt::set_md5_key(socket, remote, key.expose()).map_err(context("TCP MD5 signature"))?;
+    }
+    if security.ttl_security {
+        sockopt::set_ttl(socket, remote, sockopt::GTSM_TTL).map_err(context("TTL"))?;
+        sockopt::set_min_ttl(socket, remote, sockopt::GTSM_TTL).map_err(context("minimum TTL"))?;
+    } else if let Some(ttl) = security.ttl {
+        sockopt::set_ttl(socket, remote, ttl).map_err(context("TTL"))?;
+    }
+    Ok(())
 }
 
 /// Awaits the future if there is one, else never completes.

@@ -34,6 +34,7 @@ mod raw;
 mod validate;
 mod validate_daemon;
 mod validate_health;
+mod validate_security;
 mod validate_timers;
 mod validate_vip;
 mod validate_vip_health;
@@ -131,6 +132,51 @@ pub struct Peer {
     /// Next hop for IPv6 VIPs instead of the session's local address;
     /// always set when `ipv6` is true on an IPv4 session.
     pub next_hop_ipv6: Option<Ipv6Addr>,
+    /// TCP MD5 signatures and TTL handling of the session.
+    pub security: PeerSecurity,
+}
+
+/// How a session's TCP connection is protected.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PeerSecurity {
+    /// TCP MD5 signature key (RFC 2385), from `password` or the file
+    /// `password-file` names.
+    pub password: Option<Secret>,
+    /// TTL (IPv6 hop limit) of outgoing packets: `ttl`, e.g. the hop count
+    /// of an eBGP multihop session; the system default when `None`.
+    pub ttl: Option<u8>,
+    /// GTSM (RFC 5082): send with TTL 255 and accept only 255, so that a
+    /// directly connected peer cannot be spoofed from further away.
+    pub ttl_security: bool,
+}
+
+/// A secret that never shows in logs, status or errors: `Debug` and
+/// `Display` print `<redacted>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `value`.
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    /// The secret itself, for the one place that needs it (the socket).
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl Peer {

@@ -107,6 +107,10 @@ pub(crate) struct RawPeer {
     pub(crate) ipv6: Option<Spanned<bool>>,
     pub(crate) next_hop_ipv4: Option<Spanned<String>>,
     pub(crate) next_hop_ipv6: Option<Spanned<String>>,
+    pub(crate) password: Option<Spanned<String>>,
+    pub(crate) password_file: Option<Spanned<String>>,
+    pub(crate) ttl: Option<Spanned<i64>>,
+    pub(crate) ttl_security: Option<Spanned<bool>>,
 }
 
 impl RawPeer {

@@ -402,6 +402,7 @@ impl Validator<'_> {
             ipv6,
             next_hop_ipv4,
             next_hop_ipv6,
+            security: self.peer_security(index, raw)?,
         })
     }
 

@@ -22,6 +22,8 @@ pub struct HeraldSpec {
     pub asn: u32,
     pub peers: Vec<Peer>,
     pub vips: Vec<String>,
+    /// Keys added to every `[[peer]]` table (e.g. `password = "..."`).
+    pub peer_keys: String,
     /// Keys added to every `[[vip]]` table (e.g. `checks = ["svc"]`).
     pub vip_keys: String,
     /// Tables appended to the file (e.g. `[[check]]`).
@@ -49,8 +51,9 @@ connect-retry-max = \"2s\"
 name = \"{}\"
 address = \"{}\"
 asn = {}
+{}
 ",
-            peer.name, peer.address, peer.asn
+            peer.name, peer.address, peer.asn, spec.peer_keys
         );
     }
     for vip in &spec.vips {
