@@ -609,3 +609,83 @@ fn check_on_a_bad_file_names_file_line_and_column_and_exits_3() {
     );
     assert!(out.stderr.contains("global.asn"), "{out:?}");
 }
+
+#[test]
+fn a_reload_that_removes_a_vip_drops_its_saved_override() {
+    let (host, _flag) = host_with_vips();
+    let _daemon = host.start();
+    host.herald(&["withdraw", V6, STATIC]).expect_code(0);
+
+    let text = fs::read_to_string(&host.config).unwrap();
+    let without = text.replacen(&vip(V6, &[]), "", 1);
+    assert_ne!(without, text);
+    fs::write(&host.config, without).unwrap();
+    host.herald(&["reload"]).expect_code(0);
+
+    let report = host.status();
+    assert!(report.vips.iter().all(|v| v.prefix != V6), "{report:#?}");
+    assert_eq!(
+        state_of(&report, STATIC),
+        "withdrawn",
+        "other overrides stay"
+    );
+    let saved: Value =
+        serde_json::from_str(&fs::read_to_string(&host.state_file).unwrap()).unwrap();
+    assert_eq!(object_keys(&saved["overrides"]), [STATIC]);
+    let out = host.herald(&["auto", V6]).expect_code(5);
+    assert!(out.stderr.contains(V6), "{out:?}");
+}
+
+#[test]
+fn a_second_daemon_on_the_same_socket_refuses_to_start() {
+    let (host, _flag) = host_with_vips();
+    let first = host.start();
+    let mut second = host.spawn(|_| {});
+    let status = second
+        .wait_exit(support::daemon::STOP_GRACE)
+        .expect("the second daemon gives up");
+    assert_eq!(status.code(), Some(1), "log:\n{}", second.log());
+    assert!(
+        second.log().contains("another herald is running"),
+        "{}",
+        second.log()
+    );
+    assert_eq!(
+        host.status().pid,
+        first.pid(),
+        "the first one still answers"
+    );
+}
+
+#[test]
+fn a_daemon_never_replaces_a_regular_file_at_its_socket_path() {
+    let (host, _flag) = host_with_vips();
+    fs::write(&host.socket, "precious").unwrap();
+    let mut daemon = host.spawn(|_| {});
+    let status = daemon
+        .wait_exit(support::daemon::STOP_GRACE)
+        .expect("the daemon gives up");
+    assert_eq!(status.code(), Some(1), "log:\n{}", daemon.log());
+    assert!(daemon.log().contains("is not a socket"), "{}", daemon.log());
+    assert_eq!(fs::read_to_string(&host.socket).unwrap(), "precious");
+}
+
+#[test]
+fn sigint_also_exits_0_and_removes_the_socket() {
+    let (host, _flag) = host_with_vips();
+    let mut daemon = host.start();
+    daemon.signal(Signal::SIGINT);
+    let status = daemon
+        .wait_exit(support::daemon::STOP_GRACE)
+        .expect("herald exits after SIGINT");
+    assert_eq!(status.code(), Some(0), "log:\n{}", daemon.log());
+    assert!(!host.socket.exists());
+}
+
+#[test]
+fn undrain_without_a_drain_says_so() {
+    let (host, _flag) = host_with_vips();
+    let _daemon = host.start();
+    let out = host.herald(&["undrain"]).expect_code(0);
+    assert_eq!(out.stdout.trim_end(), "not draining");
+}
