@@ -14,6 +14,7 @@
 #![allow(dead_code)]
 
 pub mod bird;
+pub mod daemon;
 pub mod herald;
 pub mod netlab;
 pub mod topology;
