@@ -689,3 +689,35 @@ fn undrain_without_a_drain_says_so() {
     let out = host.herald(&["undrain"]).expect_code(0);
     assert_eq!(out.stdout.trim_end(), "not draining");
 }
+
+/// Regression: while herald drained before stopping (`drain-on-stop`),
+/// the control socket accepted connections but never answered them.
+#[test]
+fn status_is_answered_while_draining_before_a_stop() {
+    let host = Host::new();
+    let header = host.header(65001).replace(
+        "drain-time = \"1s\"",
+        "drain-time = \"4s\"\ndrain-on-stop = true",
+    );
+    fs::write(&host.config, format!("{header}\n{}", vip(STATIC, &[]))).expect("write config");
+    let mut daemon = host.start();
+    daemon.signal(Signal::SIGTERM);
+    let report = host.wait_status("the stop-time drain to show", |r| {
+        matches!(r.drain, DrainStatus::Draining { .. })
+    });
+    assert_eq!(
+        state_of(&report, STATIC),
+        "announced",
+        "still announced while draining"
+    );
+    let out = host.herald(&["reload"]);
+    assert_ne!(
+        out.code,
+        Some(0),
+        "a reload while stopping must be refused: {out:?}"
+    );
+    let status = daemon
+        .wait_exit(CHANGE_TIMEOUT)
+        .expect("herald exits after the drain");
+    assert!(status.success(), "{status:?}");
+}

@@ -180,7 +180,7 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
     info!(signal = cause, "shutting down");
     sup.notifier.stopping();
     if sup.config.daemon.drain_on_stop {
-        sup.drain_before_stop(&mut signals).await;
+        sup.drain_before_stop(&mut signals, &mut commands).await;
     }
     sup.stop().await;
     // Ignore the error a send returns when every task has already ended.
@@ -284,8 +284,13 @@ impl Supervisor {
     }
 
     /// Drains for the configured time before a stop; a second SIGTERM or
-    /// SIGINT cuts it short.
-    async fn drain_before_stop(&mut self, signals: &mut Signals) {
+    /// SIGINT cuts it short. Commands are still answered meanwhile, so
+    /// `herald status` shows the drain, but a reload is refused.
+    async fn drain_before_stop(
+        &mut self,
+        signals: &mut Signals,
+        commands: &mut mpsc::Receiver<Command>,
+    ) {
         let time = self.config.daemon.drain_time;
         let (reply, answer) = oneshot::channel();
         let request = Request::Drain { time: Some(time) };
@@ -300,10 +305,30 @@ impl Supervisor {
         if let Ok(Response::Done { message }) = answer.await {
             info!(%message, "draining before the stop");
         }
-        tokio::select! {
-            () = tokio::time::sleep(time) => {}
-            _ = signals.term.recv() => warn!("second SIGTERM: stopping without finishing the drain"),
-            _ = signals.int.recv() => warn!("second SIGINT: stopping without finishing the drain"),
+        let done = tokio::time::sleep(time);
+        tokio::pin!(done);
+        loop {
+            tokio::select! {
+                () = &mut done => return,
+                _ = signals.term.recv() => {
+                    warn!("second SIGTERM: stopping without finishing the drain");
+                    return;
+                }
+                _ = signals.int.recv() => {
+                    warn!("second SIGINT: stopping without finishing the drain");
+                    return;
+                }
+                Some(command) = commands.recv() => {
+                    if matches!(command.request, Request::Reload) {
+                        let _ = command.reply.send(Response::Error {
+                            code: ErrorCode::Internal,
+                            message: "herald is stopping; reload refused".to_string(),
+                        });
+                    } else {
+                        self.command(command).await;
+                    }
+                }
+            }
         }
     }
 
