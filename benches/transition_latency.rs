@@ -86,6 +86,14 @@ struct Outcome {
 }
 
 fn main() {
+    // `cargo test --all-targets` also runs benchmarks, without `--bench`;
+    // measuring there would only slow the tests down.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        eprintln!(
+            "transition_latency: not measuring outside `cargo bench --bench transition_latency`"
+        );
+        return;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

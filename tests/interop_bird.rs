@@ -10,43 +10,19 @@ mod support;
 
 use std::net::IpAddr;
 
-use support::bird::{self, Bird, Neighbor, RouterSpec};
+use support::bird::{self, Bird};
 use support::herald::{self, HeraldSpec, Peer};
 use support::netlab::{kernel_route, Lab};
+use support::specs::{self, HOST_AS, ROUTER_AS};
 use support::topology::{self, StarLan, ROUTER_V4, ROUTER_V6};
 use support::wait::{wait_until, INTERVAL, SETTLE};
 
-const ROUTER_AS: u32 = 65000;
-const HOST_AS: u32 = 65001;
 const VIP4: &str = "192.0.2.10/32";
 const VIP6: &str = "2001:db8:10::/128";
 
 /// Host N's own VIP.
 fn host_vip(index: u8) -> String {
     format!("192.0.2.2{index}/32")
-}
-
-fn router_spec(lan: &StarLan) -> RouterSpec {
-    let neighbors = lan
-        .hosts
-        .iter()
-        .flat_map(|h| {
-            [("v4", IpAddr::from(h.v4)), ("v6", IpAddr::from(h.v6))].map(|(family, address)| {
-                Neighbor {
-                    name: format!("h{}_{family}", h.index),
-                    address,
-                    asn: HOST_AS,
-                }
-            })
-        })
-        .collect();
-    RouterSpec {
-        router_id: ROUTER_V4.into(),
-        asn: ROUTER_AS,
-        local_v4: ROUTER_V4.into(),
-        local_v6: ROUTER_V6.into(),
-        neighbors,
-    }
 }
 
 fn herald_spec(index: u8) -> HeraldSpec {
@@ -115,7 +91,7 @@ fn bird_installs_one_next_hop_per_host_and_drops_a_stopped_host() {
         &mut lab,
         &lan.router,
         "bird",
-        &bird::ecmp_router_config(&router_spec(&lan)),
+        &bird::ecmp_router_config(&specs::router(&lan, true)),
     );
     let heralds: Vec<_> = lan
         .hosts

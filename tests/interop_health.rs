@@ -14,14 +14,13 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::bird::{self, Bird, Neighbor, RouterSpec};
-use support::herald::{self, HeraldSpec, Peer};
+use support::bird::{self, Bird};
+use support::herald::{self, HeraldSpec};
 use support::netlab::{kernel_route, Lab, ProcId};
-use support::topology::{self, Host, StarLan, ROUTER_V4, ROUTER_V6};
+use support::specs;
+use support::topology::{self, Host, StarLan};
 use support::wait::{wait_until, SETTLE};
 
-const ROUTER_AS: u32 = 65000;
-const HOST_AS: u32 = 65001;
 const VIP: &str = "192.0.2.10/32";
 const SERVICE_PORT: u16 = 8080;
 
@@ -56,36 +55,11 @@ while time.time() < end:
         pass
 ";
 
-fn router_spec(lan: &StarLan) -> RouterSpec {
-    RouterSpec {
-        router_id: ROUTER_V4.into(),
-        asn: ROUTER_AS,
-        local_v4: ROUTER_V4.into(),
-        local_v6: ROUTER_V6.into(),
-        neighbors: lan
-            .hosts
-            .iter()
-            .map(|h| Neighbor {
-                name: format!("h{}_v4", h.index),
-                address: h.v4.into(),
-                asn: HOST_AS,
-            })
-            .collect(),
-    }
-}
-
 fn herald_spec(vip_keys: &str) -> HeraldSpec {
     HeraldSpec {
-        asn: HOST_AS,
-        peers: vec![Peer {
-            name: "r1".into(),
-            address: ROUTER_V4.into(),
-            asn: ROUTER_AS,
-        }],
-        vips: vec![VIP.into()],
         vip_keys: format!("checks = [\"svc\"]\n{vip_keys}"),
         extra: CHECK.into(),
-        ..HeraldSpec::default()
+        ..specs::herald(&[VIP])
     }
 }
 
@@ -130,7 +104,7 @@ fn setup(vip_keys: &str) -> Option<Setup> {
         &mut lab,
         &lan.router,
         "bird",
-        &bird::ecmp_router_config(&router_spec(&lan)),
+        &bird::ecmp_router_config(&specs::router(&lan, false)),
     );
     let services = lan
         .hosts

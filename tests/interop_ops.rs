@@ -5,19 +5,17 @@
 
 mod support;
 
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use support::bird::{self, Bird, Neighbor, RouterSpec};
-use support::herald::{self, HeraldSpec, Peer};
+use support::bird::{self, Bird};
+use support::herald::{self, HeraldSpec};
 use support::netlab::Lab;
-use support::topology::{self, StarLan, ROUTER_V4, ROUTER_V6};
+use support::specs;
+use support::topology::{self, StarLan};
 use support::wait::{wait_until, INTERVAL, SETTLE};
 
-const ROUTER_AS: u32 = 65000;
-const HOST_AS: u32 = 65001;
 const VIP: &str = "192.0.2.10/32";
 const NAME: &str = "herald-h1";
 
@@ -32,15 +30,8 @@ struct Setup {
 
 fn spec(vip_keys: &str) -> HeraldSpec {
     HeraldSpec {
-        asn: HOST_AS,
-        peers: vec![Peer {
-            name: "r1".into(),
-            address: ROUTER_V4.into(),
-            asn: ROUTER_AS,
-        }],
-        vips: vec![VIP.into()],
         vip_keys: vip_keys.into(),
-        ..HeraldSpec::default()
+        ..specs::herald(&[VIP])
     }
 }
 
@@ -51,22 +42,11 @@ fn setup(test: &str, vip_keys: &str) -> Option<Setup> {
     let mut lab = Lab::new();
     let lan = topology::star(&mut lab, 1);
     lan.hosts[0].add_vip(VIP);
-    let router = RouterSpec {
-        router_id: ROUTER_V4.into(),
-        asn: ROUTER_AS,
-        local_v4: ROUTER_V4.into(),
-        local_v6: ROUTER_V6.into(),
-        neighbors: vec![Neighbor {
-            name: "h1_v4".into(),
-            address: IpAddr::from(lan.hosts[0].v4),
-            asn: HOST_AS,
-        }],
-    };
     let bird = bird::start(
         &mut lab,
         &lan.router,
         "bird",
-        &bird::ecmp_router_config(&router),
+        &bird::ecmp_router_config(&specs::router(&lan, false)),
     );
     let ns = lan.hosts[0].ns.clone();
     herald::spawn(&mut lab, &ns, NAME, &spec(vip_keys));

@@ -8,14 +8,13 @@ use std::net::IpAddr;
 use std::process::Command;
 use std::time::Duration;
 
-use support::bird::{self, Bird, Neighbor, RouterSpec};
-use support::herald::{self, HeraldSpec, Peer};
+use support::bird::{self, Bird};
+use support::herald::{self, HeraldSpec};
 use support::netlab::{kernel_route, Lab};
-use support::topology::{self, StarLan, ROUTER_V4, ROUTER_V6};
+use support::specs::{self, HOST_AS};
+use support::topology::{self, StarLan};
 use support::wait::{wait_until, INTERVAL, SETTLE};
 
-const ROUTER_AS: u32 = 65000;
-const HOST_AS: u32 = 65001;
 const VIP: &str = "192.0.2.10/32";
 const KEY: &str = "k3y-of-the-lab";
 const NAME: &str = "herald-h1";
@@ -38,35 +37,17 @@ fn setup(router_keys: &str, peer_keys: &str) -> Option<Setup> {
     let lan = topology::star(&mut lab, 1);
     lan.hosts[0].add_vip(VIP);
     let host = IpAddr::from(lan.hosts[0].v4);
-    let router = RouterSpec {
-        router_id: ROUTER_V4.into(),
-        asn: ROUTER_AS,
-        local_v4: ROUTER_V4.into(),
-        local_v6: ROUTER_V6.into(),
-        neighbors: vec![Neighbor {
-            name: "h1_v4".into(),
-            address: host,
-            asn: HOST_AS,
-        }],
-    };
     let plain = format!("neighbor {host} as {HOST_AS};");
-    let config =
-        bird::ecmp_router_config(&router).replace(&plain, &format!("{plain} {router_keys}"));
+    let config = bird::ecmp_router_config(&specs::router(&lan, false))
+        .replace(&plain, &format!("{plain} {router_keys}"));
     assert!(
         config.contains(router_keys),
         "router keys not placed:\n{config}"
     );
     let bird = bird::start(&mut lab, &lan.router, "bird", &config);
     let spec = HeraldSpec {
-        asn: HOST_AS,
-        peers: vec![Peer {
-            name: "r1".into(),
-            address: ROUTER_V4.into(),
-            asn: ROUTER_AS,
-        }],
-        vips: vec![VIP.into()],
         peer_keys: peer_keys.into(),
-        ..HeraldSpec::default()
+        ..specs::herald(&[VIP])
     };
     let ns = lan.hosts[0].ns.clone();
     herald::spawn(&mut lab, &ns, NAME, &spec);
