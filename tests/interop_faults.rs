@@ -242,7 +242,7 @@ fn herald_reconnects_and_reannounces_after_the_router_restarts() {
     }
     for i in 0..all.len() {
         let log = s.herald_log(i);
-        assert_eq!(established_count(&log), 2, "herald-h{}:\n{log}", i + 1);
+        assert!(established_count(&log) >= 2, "herald-h{}:\n{log}", i + 1);
     }
 }
 
@@ -329,14 +329,12 @@ fn a_killed_herald_loses_its_routes_at_once() {
     };
     let killed = Instant::now();
     s.lab.signal(s.heralds[2], "KILL");
-    let dropped = s.wait_hops(
-        &s.hosts(&[2]),
-        Duration::from_secs(10),
-        Duration::from_millis(5),
-    );
+    let rest = s.hosts(&[2]);
+    s.wait_hops(&rest, Duration::from_secs(10), Duration::from_millis(5));
+    let dropped = killed.elapsed();
     println!(
         "killed herald: its next hop left the router's kernel route {:.3} s after SIGKILL",
-        secs(killed.elapsed())
+        secs(dropped)
     );
     assert!(
         dropped < Duration::from_secs(2),
