@@ -300,9 +300,19 @@ fn a_frozen_router_makes_herald_send_hold_timer_expired_and_reconnect_after_it_r
     });
     let all = s.hosts(&[]);
     s.wait_hops(&all, SETTLE, FINE);
+    // herald logs "session down" after its close, which waits up to 1 s
+    // for the frozen router's FIN; the timer itself fires that much sooner.
+    let bird_saw = s
+        .lab
+        .log_tail(bird_proc, 1_000)
+        .lines()
+        .filter(|l| l.to_lowercase().contains("hold timer"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" | ");
     println!(
-        "frozen router (hold time {hold} s): herald's hold timer expired {:.3} s after \
-         SIGSTOP; session and route back {:.3} s after SIGCONT",
+        "frozen router (hold time {hold} s): herald logged \"hold timer expired\" {:.3} s \
+         after SIGSTOP; session and route back {:.3} s after SIGCONT; BIRD logged: {bird_saw}",
         secs(expired),
         secs(resumed.elapsed())
     );
