@@ -183,3 +183,24 @@ impl Bird {
             .unwrap_or_else(|why| why)
     }
 }
+
+/// Reading BIRD's own table, for tests that count paths.
+impl Bird {
+    /// The next hops of every path BIRD holds for exactly `prefix`, one
+    /// entry per path (so a duplicate path shows twice), sorted; empty if
+    /// there is no route or BIRD does not answer. Reads the `via ADDR`
+    /// lines of `birdc show route for PREFIX all`.
+    pub fn paths(&self, prefix: &str) -> Vec<IpAddr> {
+        let text = self
+            .birdc(&["show", "route", "for", prefix, "all"])
+            .unwrap_or_default();
+        let mut hops: Vec<IpAddr> = text
+            .lines()
+            .filter_map(|line| line.trim_start().strip_prefix("via "))
+            .filter_map(|rest| rest.split_whitespace().next())
+            .filter_map(|addr| addr.parse().ok())
+            .collect();
+        hops.sort();
+        hops
+    }
+}

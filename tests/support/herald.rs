@@ -100,3 +100,16 @@ pub fn daemon_config(lab: &Lab, name: &str, text: &str) -> String {
 pub fn socket(lab: &Lab, name: &str) -> std::path::PathBuf {
     lab.dir().join(format!("{name}.sock"))
 }
+
+/// Like [`spawn`], but with a config text of the caller's (e.g. [`config`]
+/// with a timer changed); the daemon's socket and state file are added.
+pub fn spawn_text(lab: &mut Lab, ns: &str, name: &str, text: &str) -> ProcId {
+    let text = daemon_config(lab, name, text);
+    let conf = lab.write_file(&format!("{name}.toml"), &text);
+    lab.spawn(
+        ns,
+        name,
+        Path::new(BIN),
+        &["run".as_ref(), "--config".as_ref(), conf.as_os_str()],
+    )
+}

@@ -197,6 +197,44 @@ impl Drop for Lab {
     }
 }
 
+/// Fault injection and processes outside any namespace.
+impl Lab {
+    /// Sends signal `name` (`"KILL"`, `"STOP"`, `"CONT"`, ...) to a process
+    /// started by the lab, by its PID. After `KILL` the lab still reaps the
+    /// process when it is dropped.
+    pub fn signal(&self, id: ProcId, name: &str) {
+        signal(self.pid(id), name);
+    }
+
+    /// Like [`Lab::spawn`], but runs `program args` in the test's own
+    /// network namespace, for tests that need no lab network (e.g. a
+    /// scripted peer on loopback).
+    pub fn spawn_here<S: AsRef<std::ffi::OsStr>>(
+        &mut self,
+        name: &str,
+        program_path: &Path,
+        args: &[S],
+    ) -> ProcId {
+        let log = self.dir().join(format!("{name}.log"));
+        let out = File::create(&log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+        let err = out.try_clone().expect("clone the log file handle");
+        let child = Command::new(program_path)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name} ({}): {e}", program_path.display()));
+        self.procs.push(Proc {
+            name: name.to_string(),
+            log,
+            child,
+            exited: false,
+        });
+        ProcId(self.procs.len() - 1)
+    }
+}
+
 /// SIGTERM, wait up to `grace`, then SIGKILL; reaps the child.
 fn stop(proc: &mut Proc, grace: Duration) -> bool {
     if proc.exited {
