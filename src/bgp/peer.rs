@@ -346,8 +346,13 @@ impl PeerTask {
 
     /// Executes FSM actions in order. A failed write is itself an FSM input
     /// (the connection is gone), whose actions run after the current ones.
+    ///
+    /// A closed connection lingers (see [`linger`]) only after the
+    /// whole batch ran, so that the session's end is logged and published
+    /// the moment it happens, not after the peer's FIN.
     async fn execute(&mut self, actions: Vec<Action>) {
         let mut queue = VecDeque::from(actions);
+        let mut closed = None;
         while let Some(action) = queue.pop_front() {
             let failure = match action {
                 Action::Connect => {
@@ -356,7 +361,10 @@ impl PeerTask {
                 }
                 Action::Send(message) => self.send(&[message]).await.err(),
                 Action::CloseConnection => {
-                    self.close().await;
+                    self.connecting = None;
+                    if let Some(conn) = self.conn.take() {
+                        closed = Some(conn);
+                    }
                     None
                 }
                 Action::StartConnectRetryTimer(after) => {
@@ -392,8 +400,21 @@ impl PeerTask {
             };
             if let Some(err) = failure {
                 debug!(%err, "write failed");
-                queue.extend(self.session.handle(Input::ConnectionClosed));
+                queue.extend(self.session.handle(self.write_failure()));
             }
+        }
+        if let Some(conn) = closed {
+            linger(conn).await;
+        }
+    }
+
+    /// What a failed write means to the FSM: a write that outlived the
+    /// hold timer is the peer's silence (the timer could not fire while
+    /// the task waited), anything else a lost connection.
+    fn write_failure(&self) -> Input {
+        match self.timers.hold {
+            Some(deadline) if Instant::now() >= deadline => Input::HoldTimerExpired,
+            _ => Input::ConnectionClosed,
         }
     }
 
@@ -435,7 +456,14 @@ impl PeerTask {
             self.metrics
                 .message(&self.peer.name, Direction::Sent, message.kind());
         }
-        match timeout(WRITE_TIMEOUT, conn.stream.write_all(&out)).await {
+        // A write blocks the task, and with it the hold timer: never wait
+        // past the hold deadline.
+        let limit = self.timers.hold.map_or(WRITE_TIMEOUT, |deadline| {
+            deadline
+                .saturating_duration_since(Instant::now())
+                .min(WRITE_TIMEOUT)
+        });
+        match timeout(limit, conn.stream.write_all(&out)).await {
             Ok(result) => result,
             Err(_) => Err(io::Error::new(
                 io::ErrorKind::TimedOut,
@@ -453,24 +481,6 @@ impl PeerTask {
         self.send(&messages).await?;
         debug!(updates = count, announced = self.rib.len(), "sent");
         Ok(())
-    }
-
-    /// Half-closes after our last message and waits briefly for the peer's
-    /// FIN, so that a NOTIFICATION we just wrote is not destroyed by a reset
-    /// (the kernel resets connections closed with unread input).
-    async fn close(&mut self) {
-        self.connecting = None;
-        let Some(mut conn) = self.conn.take() else {
-            return;
-        };
-        let drain = async {
-            conn.stream.shutdown().await?;
-            let mut scratch = [0u8; 4096];
-            while conn.stream.read(&mut scratch).await? > 0 {}
-            io::Result::Ok(())
-        };
-        // Either outcome (peer closed, error, time up) ends the connection.
-        let _ = timeout(LINGER, drain).await;
     }
 
     async fn established(&mut self, negotiated: Negotiated) -> io::Result<()> {
@@ -536,7 +546,7 @@ impl PeerTask {
         let updates = self.rib.sync(&desired, policy);
         if let Err(err) = self.send_updates(updates).await {
             debug!(%err, "write failed");
-            self.input(Input::ConnectionClosed).await;
+            self.input(self.write_failure()).await;
         }
     }
 
@@ -603,6 +613,20 @@ fn protect(socket: &TcpSocket, remote: SocketAddr, security: &PeerSecurity) -> i
         sockopt::set_ttl(socket, remote, ttl).map_err(context("TTL"))?;
     }
     Ok(())
+}
+
+/// Half-closes after our last message and waits briefly for the peer's
+/// FIN, so that a NOTIFICATION we just wrote is not destroyed by a reset
+/// (the kernel resets connections closed with unread input).
+async fn linger(mut conn: Connection) {
+    let drain = async {
+        conn.stream.shutdown().await?;
+        let mut scratch = [0u8; 4096];
+        while conn.stream.read(&mut scratch).await? > 0 {}
+        io::Result::Ok(())
+    };
+    // Either outcome (peer closed, error, time up) ends the connection.
+    let _ = timeout(LINGER, drain).await;
 }
 
 /// Awaits the future if there is one, else never completes.
