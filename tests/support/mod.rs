@@ -17,6 +17,7 @@ pub mod bird;
 pub mod daemon;
 pub mod herald;
 pub mod netlab;
+pub mod router;
 pub mod specs;
 pub mod topology;
 pub mod wait;
