@@ -181,7 +181,10 @@ async fn each_malformed_message_earns_its_notification_and_spares_the_other_sess
         .expect("router B's watcher ends")
         .expect("no panic")
         .unwrap_or_else(|why| panic!("the other session was disturbed: {why}"));
-    assert!(keepalives >= 2, "router B heard {keepalives} KEEPALIVEs from herald");
+    assert!(
+        keepalives >= 2,
+        "router B heard {keepalives} KEEPALIVEs from herald"
+    );
     // A well-formed OPEN still works after all of that.
     let mut router_a = accept(&a).await;
     let Message::Open(_) = router_a.recv().await else {
