@@ -43,7 +43,10 @@ fn chunked(stream: &[u8], sizes: &[u8], ctx: &Context) -> Outcome {
     let mut sizes = sizes.iter().cycle();
     while !rest.is_empty() {
         // A size byte of n feeds n + 1 bytes; with no size bytes, one at a time.
-        let n = sizes.next().map_or(1, |&s| usize::from(s) + 1).min(rest.len());
+        let n = sizes
+            .next()
+            .map_or(1, |&s| usize::from(s) + 1)
+            .min(rest.len());
         let (chunk, tail) = rest.split_at(n);
         rest = tail;
         buf.extend_from_slice(chunk);
