@@ -28,15 +28,19 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::time::timeout;
 
+#[path = "../tests/support/router.rs"]
+#[allow(dead_code)]
+mod router;
+
+use router::{RouterConn, ROUTER_ASN, ROUTER_ID, STEP};
+
 use herald::announcer::{Announcer, Event};
 use herald::bgp::peer::PeerTask;
-use herald::bgp::wire::{self, iana, Context, Family, Message, Notification, Open, Update};
+use herald::bgp::wire::{iana, Family, Message, Notification, Open, Update};
 use herald::config::Config;
 use herald::metrics::Metrics;
 use herald::state_file::StateFile;
@@ -47,12 +51,8 @@ const VIP_COUNTS: [usize; 3] = [1, 100, 1_000];
 const TRANSITIONS: usize = 2_000;
 /// Transitions run first and not timed (caches, allocator, socket buffers).
 const WARMUP: usize = 100;
-/// Longest any single step may take before the bench gives up.
-const STEP: Duration = Duration::from_secs(10);
 /// Same size as the daemon's event queue.
 const EVENT_QUEUE: usize = 1024;
-const ROUTER_ASN: u32 = 65000;
-const ROUTER_ID: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
 
 /// Whether the announcer's log lines are formatted during the run.
 #[derive(Clone, Copy)]
@@ -151,11 +151,7 @@ async fn measure(vips: usize, logging: Logging) -> Outcome {
         .await
         .expect("herald did not connect in time")
         .expect("accept");
-    let mut router = Router {
-        stream,
-        buf: BytesMut::with_capacity(64 * 1024),
-        ctx: Context::default(),
-    };
+    let mut router = Router(RouterConn::new(stream));
     router.establish().await;
     let initial = router.initial_table().await;
     assert_eq!(initial, vips, "the initial table should carry every VIP");
@@ -197,7 +193,7 @@ async fn measure(vips: usize, logging: Logging) -> Outcome {
         "benchmark done",
     )));
     let _ = shutdown_tx.send(true);
-    router.until_closed().await;
+    router.0.until_closed().await;
     for task in [announcer_task, peer_task] {
         timeout(STEP, task)
             .await
@@ -254,52 +250,27 @@ fn vip_address(index: usize) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 0, 0)) + offset)
 }
 
-/// The router's end of the BGP connection.
-struct Router {
-    stream: TcpStream,
-    buf: BytesMut,
-    ctx: Context,
-}
+/// The bench's side of the router: the shared scripted router, with a
+/// hold time of 0 (no keepalives to time around) and IPv4 only.
+struct Router(RouterConn);
 
 impl Router {
-    /// The next complete message, reading as needed.
-    async fn recv(&mut self) -> Message {
-        timeout(STEP, async {
-            loop {
-                match wire::try_parse(&mut self.buf, &self.ctx) {
-                    Ok(Some(message)) => return message,
-                    Ok(None) => {}
-                    Err(err) => panic!("herald sent a malformed message: {err}"),
-                }
-                let n = self.stream.read_buf(&mut self.buf).await.expect("read");
-                assert!(n > 0, "herald closed the connection unexpectedly");
-            }
-        })
-        .await
-        .expect("no message from herald in time")
-    }
-
-    async fn send(&mut self, message: Message) {
-        let mut out = BytesMut::new();
-        message.encode(&self.ctx, &mut out).expect("encode");
-        self.stream.write_all(&out).await.expect("write");
-    }
-
     /// The router's half of the OPEN exchange, up to Established.
     async fn establish(&mut self) {
-        let Message::Open(_) = self.recv().await else {
+        let Message::Open(_) = self.0.recv().await else {
             panic!("expected OPEN first");
         };
-        self.send(Message::Open(Open::new(
-            ROUTER_ASN,
-            0,
-            ROUTER_ID,
-            &[Family::Ipv4Unicast],
-        )))
-        .await;
-        self.send(Message::Keepalive).await;
-        assert_eq!(self.recv().await, Message::Keepalive);
-        self.ctx.four_octet_as = true;
+        self.0
+            .send(Message::Open(Open::new(
+                ROUTER_ASN,
+                0,
+                ROUTER_ID,
+                &[Family::Ipv4Unicast],
+            )))
+            .await;
+        self.0.send(Message::Keepalive).await;
+        assert_eq!(self.0.recv().await, Message::Keepalive);
+        self.0.ctx.four_octet_as = true;
     }
 
     /// Reads the initial table up to the IPv4 End-of-RIB; returns how many
@@ -307,7 +278,7 @@ impl Router {
     async fn initial_table(&mut self) -> usize {
         let mut announced = 0;
         loop {
-            match self.recv().await {
+            match self.0.recv().await {
                 Message::Update(update) => {
                     if update.end_of_rib_family() == Some(Family::Ipv4Unicast) {
                         return announced;
@@ -326,7 +297,7 @@ impl Router {
         let mut seen = 0;
         let mut updates = 0;
         while seen < vips {
-            match self.recv().await {
+            match self.0.recv().await {
                 Message::Update(update) => {
                     let (announced, withdrawn) = count(&update);
                     let (expected, unexpected) = if healthy {
@@ -344,21 +315,6 @@ impl Router {
         }
         assert_eq!(seen, vips, "more prefixes changed than there are VIPs");
         updates
-    }
-
-    /// Reads until herald closes the connection.
-    async fn until_closed(&mut self) {
-        timeout(STEP, async {
-            loop {
-                while let Ok(Some(_)) = wire::try_parse(&mut self.buf, &self.ctx) {}
-                match self.stream.read_buf(&mut self.buf).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {}
-                }
-            }
-        })
-        .await
-        .expect("herald did not close the connection");
     }
 }
 
