@@ -1303,3 +1303,16 @@ fn a_world_readable_password_file_is_refused_and_the_key_is_never_quoted() {
         "Debug shows the key"
     );
 }
+
+#[test]
+fn a_configuration_other_users_could_change_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("herald.toml");
+    std::fs::write(&path, "[global]\nasn = 65001\n").expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let err = Config::load(&path).unwrap_err().to_string();
+    assert!(err.contains("other users could change"), "{err}");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    assert!(Config::load(&path).is_ok());
+}

@@ -30,6 +30,7 @@ mod duration;
 mod error;
 mod health;
 mod health_syntax;
+pub mod location;
 mod raw;
 mod validate;
 mod validate_daemon;
@@ -256,8 +257,17 @@ impl Config {
     /// Reads and validates the file at `path`.
     ///
     /// Warnings are returned for the caller to print; they never stop herald.
+    /// A file other users could change is refused (see [`location`]).
     pub fn load(path: &Path) -> Result<(Config, Vec<Warning>), ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::io(path, e))?;
+        if let Some(why) = location::exposed(path) {
+            return Err(ConfigError::at(
+                path,
+                None,
+                None,
+                format!("refusing a configuration other users could change: {why}"),
+            ));
+        }
         Config::parse(&text, path)
     }
 

@@ -23,7 +23,7 @@ use crate::announcer::{Announcer, Event};
 use crate::bgp::fsm::State;
 use crate::bgp::peer::SHUTDOWN_MESSAGE;
 use crate::bgp::wire::{iana, Notification};
-use crate::config::{Check, Config};
+use crate::config::{location, Check, Config};
 use crate::control::protocol::{
     CheckStatus, DrainStatus, ErrorCode, PeerStatus, Request, Response, StatusReport,
 };
@@ -128,6 +128,13 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (events, events_rx) = mpsc::channel(EVENT_QUEUE);
+    if let Some(why) = location::exposed(&daemon.state_file) {
+        warn!(
+            %why,
+            "other users could change the state file and with it which VIPs stay withdrawn; \
+             move global.state-file to a private directory"
+        );
+    }
     let state_file = StateFile::new(daemon.state_file.clone());
     let (announcer, receivers) = Announcer::new(&config, state_file, metrics.clone());
     let announced = announcer.announced();
