@@ -39,7 +39,30 @@ use nix::unistd::Pid;
 use herald::bgp::wire::{self, Context, Family, Message, Open};
 
 /// VIPs, each with its own check.
-const VIPS: usize = 1_000;
+/// One measured configuration.
+#[derive(Clone, Copy)]
+struct Scenario {
+    name: &'static str,
+    vips: usize,
+    /// Whether each VIP has its own tcp check at 1 s.
+    checks: bool,
+    peers: usize,
+}
+
+const SCENARIOS: [Scenario; 2] = [
+    Scenario {
+        name: "1,000 VIPs on 1,000 tcp checks at 1 s, 1 peer",
+        vips: 1_000,
+        checks: true,
+        peers: 1,
+    },
+    Scenario {
+        name: "100 VIPs without checks, 4 peers (keepalives only)",
+        vips: 100,
+        checks: false,
+        peers: 4,
+    },
+];
 /// Time herald gets to start, bring its checks up and announce.
 const SETTLE: Duration = Duration::from_secs(5);
 /// Measurement window.
@@ -63,6 +86,13 @@ fn main() {
         eprintln!("health_idle: not measuring outside `cargo bench --bench health_idle`");
         return;
     }
+    for scenario in SCENARIOS {
+        run(scenario);
+    }
+}
+
+/// Starts herald on `scenario`, lets it settle, measures, stops it.
+fn run(scenario: Scenario) {
     let herald = Path::new(env!("CARGO_BIN_EXE_herald"));
     assert!(
         herald.exists(),
@@ -73,10 +103,17 @@ fn main() {
     let stop = Arc::new(AtomicBool::new(false));
 
     let probes = ProbeTarget::start(Arc::clone(&stop), deadline);
-    let router = Router::start(Arc::clone(&stop), deadline);
+    let routers: Vec<Router> = (0..scenario.peers)
+        .map(|_| Router::start(Arc::clone(&stop), deadline))
+        .collect();
+    let ports: Vec<u16> = routers.iter().map(|r| r.port).collect();
     let dir = tempfile::tempdir().expect("temporary directory");
     let config = dir.path().join("herald.toml");
-    fs::write(&config, config_text(router.port, probes.port, dir.path())).expect("write config");
+    fs::write(
+        &config,
+        config_text(scenario, &ports, probes.port, dir.path()),
+    )
+    .expect("write config");
     let log = dir.path().join("herald.log");
 
     let mut child = Command::new(herald)
@@ -99,7 +136,7 @@ fn main() {
 
     stop.store(true, Ordering::SeqCst);
     probes.join();
-    let session = router.join();
+    let sessions: Vec<Session> = routers.into_iter().map(Router::join).collect();
     let log_lines = fs::read_to_string(&log).map_or(0, |text| text.lines().count());
 
     let measured = match measured {
@@ -109,12 +146,15 @@ fn main() {
             panic!("{why}; herald's log:\n{tail}");
         }
     };
-    print!("{}", report(&measured, &session, stopped, log_lines));
+    print!(
+        "{}",
+        report(scenario, &measured, &sessions, stopped, log_lines)
+    );
 }
 
 /// The generated configuration: one peer, `VIPS` tcp checks on the probe
 /// listener, one VIP per check from 198.18.0.0/15 (RFC 2544).
-fn config_text(bgp_port: u16, probe_port: u16, dir: &Path) -> String {
+fn config_text(scenario: Scenario, ports: &[u16], probe_port: u16, dir: &Path) -> String {
     let mut text = format!(
         r#"[global]
 asn = 65001
@@ -123,25 +163,29 @@ state-file = "{state}"
 
 [control]
 socket = "{socket}"
-
-[[peer]]
-name = "router"
-address = "127.0.0.1"
-port = {bgp_port}
-asn = {ROUTER_ASN}
-next-hop-ipv4 = "198.51.100.11"
 "#,
         state = dir.join("state.json").display(),
         socket = dir.join("herald.sock").display(),
     );
-    for index in 0..VIPS {
+    for (index, port) in ports.iter().enumerate() {
         let _ = write!(
             text,
-            "\n[[check]]\nname = \"c{index}\"\nkind = \"tcp\"\n\
-             address = \"127.0.0.1:{probe_port}\"\ninterval = \"1s\"\n\
-             \n[[vip]]\nprefix = \"{}/32\"\nchecks = [\"c{index}\"]\n",
-            vip_address(index)
+            "\n[[peer]]\nname = \"router{index}\"\naddress = \"127.0.0.1\"\nport = {port}\n\
+             asn = {ROUTER_ASN}\nnext-hop-ipv4 = \"198.51.100.11\"\n"
         );
+    }
+    for index in 0..scenario.vips {
+        let prefix = vip_address(index);
+        if scenario.checks {
+            let _ = write!(
+                text,
+                "\n[[check]]\nname = \"c{index}\"\nkind = \"tcp\"\n\
+                 address = \"127.0.0.1:{probe_port}\"\ninterval = \"1s\"\n\
+                 \n[[vip]]\nprefix = \"{prefix}/32\"\nchecks = [\"c{index}\"]\n"
+            );
+        } else {
+            let _ = write!(text, "\n[[vip]]\nprefix = \"{prefix}/32\"\n");
+        }
     }
     text
 }
@@ -461,14 +505,20 @@ fn serve(mut stream: TcpStream, stop: &AtomicBool, deadline: Instant, session: &
 }
 
 /// The figures, as printed.
-fn report(m: &Measured, session: &Session, stopped: Stopped, log_lines: usize) -> String {
+fn report(
+    scenario: Scenario,
+    m: &Measured,
+    sessions: &[Session],
+    stopped: Stopped,
+    log_lines: usize,
+) -> String {
     let secs = m.window.as_secs_f64();
     let cpu_secs = m.cpu_ticks as f64 / m.clock_ticks as f64;
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\nhealth idle: herald with {VIPS} VIPs, {VIPS} tcp checks at 1 s (rise 3, fall 2), \
-         1 BGP peer; all on 127.0.0.1"
+        "\nidle cost: herald with {}; all on 127.0.0.1",
+        scenario.name
     );
     let _ = writeln!(
         out,
@@ -483,6 +533,11 @@ fn report(m: &Measured, session: &Session, stopped: Stopped, log_lines: usize) -
          CLK_TCK {})",
         100.0 * cpu_secs / secs,
         m.clock_ticks
+    );
+    let _ = writeln!(
+        out,
+        "  CPU per hour      {:>8.1} s",
+        3600.0 * cpu_secs / secs
     );
     let _ = writeln!(
         out,
@@ -503,23 +558,25 @@ fn report(m: &Measured, session: &Session, stopped: Stopped, log_lines: usize) -
         m.threads
     );
     let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "  router: session {}, up to {} routes held ({} at the end), {} UPDATEs, {} keepalives from herald, \
-         NOTIFICATION {}",
-        if session.established {
-            "established"
-        } else {
-            "NOT established"
-        },
-        session.peak_routes,
-        session.routes,
-        session.updates,
-        session.keepalives,
-        session
-            .notification
-            .map_or("none".to_owned(), |(code, sub)| format!("{code}/{sub}")),
-    );
+    for (index, session) in sessions.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  router {index}: session {}, up to {} routes held ({} at the end), {} UPDATEs, {} keepalives from herald, \
+             NOTIFICATION {}",
+            if session.established {
+                "established"
+            } else {
+                "NOT established"
+            },
+            session.peak_routes,
+            session.routes,
+            session.updates,
+            session.keepalives,
+            session
+                .notification
+                .map_or("none".to_owned(), |(code, sub)| format!("{code}/{sub}")),
+        );
+    }
     let _ = writeln!(
         out,
         "  herald: {}; {log_lines} log lines at the default level",
