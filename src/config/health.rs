@@ -113,3 +113,18 @@ pub struct Damping {
     pub half_life: Duration,
     pub max_suppress: Duration,
 }
+
+impl Default for Damping {
+    /// The values `[vip.damping]` takes for keys it does not set:
+    /// conservative for a fleet, so that only a VIP changing state several
+    /// times a minute is held down, and for minutes at most.
+    fn default() -> Damping {
+        Damping {
+            penalty: 1000,
+            suppress: 3000,
+            reuse: 750,
+            half_life: Duration::from_secs(60),
+            max_suppress: Duration::from_secs(300),
+        }
+    }
+}

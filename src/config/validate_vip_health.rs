@@ -2,7 +2,6 @@
 //! keys, `hook` (falling back to `global.hook`) and `[vip.damping]`.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use toml::Spanned;
 
@@ -13,16 +12,6 @@ use super::{Damping, Degrade, DownAction};
 
 /// Most extra prepends while degraded (as for `as-path-prepend`).
 const MAX_DEGRADE_PREPEND: i64 = 32;
-/// Damping penalty added per change of health, when not set.
-const DEFAULT_PENALTY: u32 = 1000;
-/// Damping penalty above which a VIP is held down, when not set.
-const DEFAULT_SUPPRESS: u32 = 3000;
-/// Damping penalty below which a held VIP is released, when not set.
-const DEFAULT_REUSE: u32 = 750;
-/// Time for the damping penalty to halve, when not set.
-const DEFAULT_HALF_LIFE: Duration = Duration::from_secs(60);
-/// Longest a VIP is held down by damping, when not set.
-const DEFAULT_MAX_SUPPRESS: Duration = Duration::from_secs(300);
 
 /// What VIP validation needs from the checks and `[global]`.
 pub(super) struct HealthContext {
@@ -171,15 +160,16 @@ impl Validator<'_> {
             Some(v) => self.integer(v, &key(name), 1..=i64::from(u32::MAX), name),
             None => Ok(default),
         };
-        let penalty = number(&d.penalty, "penalty", DEFAULT_PENALTY)?;
-        let suppress = number(&d.suppress, "suppress", DEFAULT_SUPPRESS)?;
-        let reuse = number(&d.reuse, "reuse", DEFAULT_REUSE)?;
+        let defaults = Damping::default();
+        let penalty = number(&d.penalty, "penalty", defaults.penalty)?;
+        let suppress = number(&d.suppress, "suppress", defaults.suppress)?;
+        let reuse = number(&d.reuse, "reuse", defaults.reuse)?;
         let half_life =
-            self.positive(d.half_life.as_ref(), &key("half-life"), DEFAULT_HALF_LIFE)?;
+            self.positive(d.half_life.as_ref(), &key("half-life"), defaults.half_life)?;
         let max_suppress = self.positive(
             d.max_suppress.as_ref(),
             &key("max-suppress"),
-            DEFAULT_MAX_SUPPRESS,
+            defaults.max_suppress,
         )?;
         let shown = |given: bool, name: &str| {
             if given {

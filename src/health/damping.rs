@@ -158,13 +158,7 @@ mod tests {
     use super::*;
 
     fn defaults() -> Damping {
-        Damping {
-            penalty: 1000,
-            suppress: 3000,
-            reuse: 750,
-            half_life: Duration::from_secs(60),
-            max_suppress: Duration::from_secs(300),
-        }
+        Damping::default()
     }
 
     fn secs(s: u64) -> Duration {

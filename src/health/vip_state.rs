@@ -215,13 +215,7 @@ mod tests {
     }
 
     fn damping() -> Option<Damping> {
-        Some(Damping {
-            penalty: 1000,
-            suppress: 3000,
-            reuse: 750,
-            half_life: Duration::from_secs(60),
-            max_suppress: Duration::from_secs(300),
-        })
+        Some(Damping::default())
     }
 
     fn secs(s: u64) -> Duration {

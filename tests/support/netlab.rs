@@ -94,22 +94,12 @@ impl Lab {
         let err = out.try_clone().expect("clone the log file handle");
         // `ip netns exec` execs the program, so the child's PID is the
         // program's own PID and signals reach it directly.
-        let child = Command::new(program("ip"))
+        let mut command = Command::new(program("ip"));
+        command
             .args(["netns", "exec", ns])
             .arg(program_path)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {name} ({}): {e}", program_path.display()));
-        self.procs.push(Proc {
-            name: name.to_string(),
-            log,
-            child,
-            exited: false,
-        });
-        ProcId(self.procs.len() - 1)
+            .args(args);
+        self.start(name, program_path, command, log, out, err)
     }
 
     /// The PID of a process started by [`Lab::spawn`].
@@ -218,8 +208,22 @@ impl Lab {
         let log = self.dir().join(format!("{name}.log"));
         let out = File::create(&log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
         let err = out.try_clone().expect("clone the log file handle");
-        let child = Command::new(program_path)
-            .args(args)
+        let mut command = Command::new(program_path);
+        command.args(args);
+        self.start(name, program_path, command, log, out, err)
+    }
+
+    /// Spawns `command` with its output in `log` and takes charge of it.
+    fn start(
+        &mut self,
+        name: &str,
+        program_path: &Path,
+        mut command: Command,
+        log: PathBuf,
+        out: File,
+        err: File,
+    ) -> ProcId {
+        let child = command
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
