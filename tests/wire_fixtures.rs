@@ -6,8 +6,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use bytes::{Bytes, BytesMut};
 use herald::bgp::wire::{
-    iana, pack_announce, pack_withdraw, try_parse, AsPathSegment, AsSegmentKind, Context, Family,
-    Message, MpReach, MpUnreach, Notification, Open, Origin, PathAttributes, RouteRefresh, Update,
+    iana, pack_announce, pack_withdraw, try_parse, AsPathSegment, AsSegmentKind, Capability,
+    Context, Family, GracefulRestart, Message, MpReach, MpUnreach, Notification, Open, Origin,
+    PathAttributes, RouteRefresh, Update,
 };
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
@@ -135,6 +136,94 @@ fn open_with_a_four_octet_asn_sends_as_trans_and_the_capability() {
     assert_pair(OPEN_FOUR_OCTET_AS, &Message::Open(open), &FOUR);
 }
 
+/// A router's OPEN offering graceful restart the way BIRD 2 does with
+/// `graceful restart on` and its default restart time: R = 0, N = 0,
+/// restart time 120, IPv4 and IPv6 unicast with F = 0 (nothing preserved
+/// yet on a fresh start). Laid out by hand from RFC 4724 §3, not captured.
+const OPEN_GRACEFUL_RESTART_ROUTER: &str = "
+    ffffffffffffffffffffffffffffffff  # marker
+    003f 01                           # length 63, OPEN
+    04                                # version 4
+    fde8                              # my AS 65000
+    00f0                              # hold time 240
+    c6336401                          # BGP identifier 198.51.100.1
+    22                                # optional parameters length 34
+    02 20                             # parameter: capabilities, 32 octets
+    01 04 0001 00 01                  # multiprotocol IPv4 unicast
+    01 04 0002 00 01                  # multiprotocol IPv6 unicast
+    02 00                             # route refresh
+    40 0a                             # graceful restart, 10 octets
+    0078                              # flags R=0 N=0, restart time 120
+    0001 01 00                        # IPv4 unicast, F=0
+    0002 01 00                        # IPv6 unicast, F=0
+    41 04 0000fde8                    # 4-octet AS 65000
+";
+
+#[test]
+fn a_routers_graceful_restart_capability_decodes_per_rfc4724() {
+    let open = Open {
+        version: 4,
+        asn: 65000,
+        hold_time: 240,
+        bgp_id: Ipv4Addr::new(198, 51, 100, 1),
+        capabilities: vec![
+            Capability::Multiprotocol(Family::Ipv4Unicast),
+            Capability::Multiprotocol(Family::Ipv6Unicast),
+            Capability::RouteRefresh,
+            Capability::GracefulRestart(GracefulRestart {
+                restart_state: false,
+                notification: false,
+                restart_time: 120,
+                families: vec![(Family::Ipv4Unicast, false), (Family::Ipv6Unicast, false)],
+            }),
+            Capability::FourOctetAs(65000),
+        ],
+    };
+    assert_pair(OPEN_GRACEFUL_RESTART_ROUTER, &Message::Open(open), &FOUR);
+}
+
+/// herald's OPEN in the first session after its own graceful restart:
+/// R = 1, N = 1, restart time 120, F = 1 for both families.
+const OPEN_GRACEFUL_RESTART_RESTARTING: &str = "
+    ffffffffffffffffffffffffffffffff  # marker
+    0031 01                           # length 49, OPEN
+    04                                # version 4
+    fde9                              # my AS 65001
+    005a                              # hold time 90
+    c000020a                          # BGP identifier 192.0.2.10
+    14                                # optional parameters length 20
+    02 12                             # parameter: capabilities, 18 octets
+    40 0a                             # graceful restart, 10 octets
+    c078                              # flags R=1 N=1, restart time 120
+    0001 01 80                        # IPv4 unicast, F=1
+    0002 01 80                        # IPv6 unicast, F=1
+    41 04 0000fde9                    # 4-octet AS 65001
+";
+
+#[test]
+fn a_restarting_speaker_sets_r_n_and_f() {
+    let open = Open {
+        version: 4,
+        asn: 65001,
+        hold_time: 90,
+        bgp_id: Ipv4Addr::new(192, 0, 2, 10),
+        capabilities: vec![
+            Capability::GracefulRestart(GracefulRestart {
+                restart_state: true,
+                notification: true,
+                restart_time: 120,
+                families: vec![(Family::Ipv4Unicast, true), (Family::Ipv6Unicast, true)],
+            }),
+            Capability::FourOctetAs(65001),
+        ],
+    };
+    assert_pair(
+        OPEN_GRACEFUL_RESTART_RESTARTING,
+        &Message::Open(open),
+        &FOUR,
+    );
+}
+
 const KEEPALIVE: &str = "ffffffffffffffffffffffffffffffff 0013 04";
 
 #[test]
@@ -162,6 +251,31 @@ fn notification_carries_an_rfc9003_shutdown_communication() {
     assert_eq!(
         n.to_string(),
         "Cease / Administrative Shutdown: \"maintenance\""
+    );
+}
+
+const NOTIFICATION_HARD_RESET: &str = "
+    ffffffffffffffffffffffffffffffff  # marker
+    0023 03                           # length 35, NOTIFICATION
+    06 09                             # Cease / Hard Reset
+    06 02                             # wraps Cease / Administrative Shutdown
+    0b                                # shutdown communication length 11
+    6d61696e74656e616e6365            # \"maintenance\"
+";
+
+#[test]
+fn hard_reset_carries_the_wrapped_notification_per_rfc8538() {
+    let inner = Notification::cease(iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN, "maintenance");
+    let n = Notification::hard_reset(&inner);
+    assert_pair(
+        NOTIFICATION_HARD_RESET,
+        &Message::Notification(n.clone()),
+        &FOUR,
+    );
+    assert_eq!(n.hard_reset_inner(), Some(inner));
+    assert_eq!(
+        n.to_string(),
+        "Cease / Hard Reset (Cease / Administrative Shutdown: \"maintenance\")"
     );
 }
 
@@ -472,6 +586,26 @@ fn malformed_messages_earn_the_exact_notification() {
             "02 00",
         ),
         (
+            "open graceful restart of 0 octets",
+            open_body("04 fde9 005a c0000201 04 02 02 40 00"),
+            "02 00",
+        ),
+        (
+            "open graceful restart of 1 octet",
+            open_body("04 fde9 005a c0000201 05 02 03 40 01 00"),
+            "02 00",
+        ),
+        (
+            "open graceful restart of 2 + 3 octets",
+            open_body("04 fde9 005a c0000201 09 02 07 40 05 0078 000101"),
+            "02 00",
+        ),
+        (
+            "open graceful restart of 2 + 4 + 1 octets",
+            open_body("04 fde9 005a c0000201 0b 02 09 40 07 0078 00010180 00"),
+            "02 00",
+        ),
+        (
             "withdrawn length overruns",
             update_body("0010 0000"),
             "03 01",
@@ -651,6 +785,9 @@ fn all_fixtures() -> Vec<u8> {
         ROUTE_REFRESH,
         NOTIFICATION_SHUTDOWN,
         OPEN_FOUR_OCTET_AS,
+        OPEN_GRACEFUL_RESTART_ROUTER,
+        OPEN_GRACEFUL_RESTART_RESTARTING,
+        NOTIFICATION_HARD_RESET,
     ]
     .iter()
     .flat_map(|f| hex(f))
@@ -674,7 +811,7 @@ fn parse_in_chunks(stream: &[u8], chunk: usize) -> Vec<Message> {
 fn a_stream_parses_the_same_whatever_the_chunk_size() {
     let stream = all_fixtures();
     let whole = parse_in_chunks(&stream, stream.len());
-    assert_eq!(whole.len(), 11);
+    assert_eq!(whole.len(), 14);
     for chunk in [1, 7, 19, 100] {
         assert_eq!(parse_in_chunks(&stream, chunk), whole, "chunks of {chunk}");
     }

@@ -38,6 +38,26 @@ pub mod capability {
     pub const FOUR_OCTET_AS: u8 = 65;
 }
 
+/// Fields of the Graceful Restart capability (RFC 4724 §3) and the
+/// Notification flag added to it (RFC 8538 §2).
+pub mod graceful_restart {
+    /// Restart State (R), in the 4-bit Restart Flags: the sender has just
+    /// restarted (RFC 4724 §3).
+    pub const RESTART_STATE: u8 = 0x8;
+    /// Graceful Notification (N), in the 4-bit Restart Flags: the sender
+    /// applies graceful restart to NOTIFICATIONs too (RFC 8538 §2).
+    pub const NOTIFICATION: u8 = 0x4;
+    /// The Restart Flags sit in the top 4 bits of the first 16-bit word,
+    /// the Restart Time in the low 12 (RFC 4724 §3).
+    pub const FLAGS_SHIFT: u32 = 12;
+    /// Largest Restart Time in seconds: the field has 12 bits (RFC 4724 §3).
+    pub const MAX_RESTART_TIME: u16 = 0x0fff;
+    /// Forwarding State (F), in the flags octet of each AFI/SAFI: the
+    /// sender kept forwarding for that family across the restart (RFC 4724
+    /// §3).
+    pub const FORWARDING_STATE: u8 = 0x80;
+}
+
 /// Address family identifiers (IANA "Address Family Numbers").
 pub mod afi {
     pub const IPV4: u16 = 1;
@@ -194,7 +214,8 @@ pub mod fsm_subcode {
     pub const UNEXPECTED_IN_ESTABLISHED: u8 = 3;
 }
 
-/// Cease subcodes (RFC 4486 §4, RFC 8203/9003 for the shutdown message).
+/// Cease subcodes (RFC 4486 §4, RFC 8203/9003 for the shutdown message,
+/// RFC 8538 and RFC 9384 for the last two).
 pub mod cease_subcode {
     pub const MAX_PREFIXES_REACHED: u8 = 1;
     pub const ADMINISTRATIVE_SHUTDOWN: u8 = 2;
@@ -204,9 +225,11 @@ pub mod cease_subcode {
     pub const OTHER_CONFIGURATION_CHANGE: u8 = 6;
     pub const CONNECTION_COLLISION_RESOLUTION: u8 = 7;
     pub const OUT_OF_RESOURCES: u8 = 8;
-    /// RFC 8538 §5.
+    /// Hard Reset: end the session without graceful restart; the data is
+    /// the NOTIFICATION that caused it (RFC 8538 §3).
     pub const HARD_RESET: u8 = 9;
-    /// RFC 9384 §4.
+    /// BFD Down: the BFD session protecting the connection went down
+    /// (RFC 9384 §2).
     pub const BFD_DOWN: u8 = 10;
 }
 

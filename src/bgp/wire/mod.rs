@@ -126,11 +126,50 @@ pub enum Capability {
     Multiprotocol(Family),
     /// Route refresh (RFC 2918 §2).
     RouteRefresh,
+    /// Graceful restart (RFC 4724 §3, with the N flag of RFC 8538 §2).
+    GracefulRestart(GracefulRestart),
     /// 4-octet AS number support carrying the sender's ASN (RFC 6793 §3).
     FourOctetAs(u32),
     /// Any other capability, including multiprotocol for a family we do not
     /// carry; kept raw so that it can be logged and ignored (RFC 5492 §3).
     Unknown { code: u8, value: Bytes },
+}
+
+/// The Graceful Restart capability (RFC 4724 §3; the N flag is RFC 8538
+/// §2).
+///
+/// ```text
+///  0                   1
+///  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5
+/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+/// |R|N|0|0|     Restart Time      |  flags: 4 bits, time: 12 bits
+/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+/// |  AFI (2)  | SAFI (1) |F|0...0|  repeated once per family
+/// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+/// ```
+///
+/// The value is 2 + 4k octets; any other length is malformed. Reserved
+/// bits are sent as zero and ignored on receipt. Entries for an AFI/SAFI
+/// herald does not carry are skipped on decode: herald neither sends nor
+/// keeps routes of those families, so whether the peer preserves their
+/// forwarding state changes nothing it does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GracefulRestart {
+    /// Restart State (R): the sender has just restarted, and its peer must
+    /// not wait for its End-of-RIB before sending routes (RFC 4724 §3).
+    pub restart_state: bool,
+    /// Graceful Notification (N): the sender applies graceful restart to
+    /// NOTIFICATIONs other than Hard Reset and to hold timer expiry; it only
+    /// takes effect when both sides set it (RFC 8538 §2).
+    pub notification: bool,
+    /// Seconds the peer should keep the sender's routes while waiting for
+    /// the session to come back. The field has 12 bits: decode never yields
+    /// more than 4095 and encode sends 4095 for anything larger.
+    pub restart_time: u16,
+    /// The families whose routes the sender asks its peer to keep across
+    /// its restart, in the order sent, each with its Forwarding State (F)
+    /// bit: whether forwarding for that family survived the restart.
+    pub families: Vec<(Family, bool)>,
 }
 
 /// UPDATE (RFC 4271 §4.3): IPv4 unicast in the classic fields, other

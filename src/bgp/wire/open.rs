@@ -33,11 +33,17 @@ use std::net::Ipv4Addr;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use super::header::{patch_u16, take};
-use super::iana::{self, capability, open_param};
-use super::{Capability, Family, Open, OpenError};
+use super::iana::{self, capability, graceful_restart, open_param};
+use super::{Capability, Family, GracefulRestart, Open, OpenError};
 
 /// Largest capability value one length octet can describe.
 const MAX_CAPABILITY_LEN: usize = 255;
+/// Octets of one AFI/SAFI entry of the Graceful Restart capability: AFI,
+/// SAFI, flags (RFC 4724 §3).
+const GR_FAMILY_LEN: usize = 4;
+/// Most AFI/SAFI entries that fit one capability after the 2 octets of
+/// flags and time.
+const MAX_GR_FAMILIES: usize = (MAX_CAPABILITY_LEN - 2) / GR_FAMILY_LEN;
 
 impl Open {
     /// Builds our OPEN: version 4, My AS = `asn` or AS_TRANS when it needs 4
@@ -99,6 +105,16 @@ impl Open {
         self.capabilities.contains(&Capability::RouteRefresh)
     }
 
+    /// The sender's Graceful Restart capability (RFC 4724 §3). RFC 5492 §4
+    /// leaves repeated capabilities to their own specification and RFC
+    /// 4724 defines one instance, so the first one counts.
+    pub fn graceful_restart(&self) -> Option<&GracefulRestart> {
+        self.capabilities.iter().find_map(|c| match c {
+            Capability::GracefulRestart(gr) => Some(gr),
+            _ => None,
+        })
+    }
+
     pub(super) fn encode_body(&self, out: &mut BytesMut) {
         out.put_u8(self.version);
         // RFC 6793 §4.1: an ASN that needs 4 octets is sent as AS_TRANS.
@@ -142,6 +158,7 @@ fn encode_capability(cap: &Capability, out: &mut BytesMut) {
             out.put_u8(safi);
         }
         Capability::RouteRefresh => out.put_slice(&[capability::ROUTE_REFRESH, 0]),
+        Capability::GracefulRestart(gr) => encode_graceful_restart(gr, out),
         Capability::FourOctetAs(asn) => {
             out.put_slice(&[capability::FOUR_OCTET_AS, 4]);
             out.put_u32(*asn);
@@ -155,6 +172,67 @@ fn encode_capability(cap: &Capability, out: &mut BytesMut) {
             out.put_slice(value);
         }
     }
+}
+
+/// RFC 4724 §3: flags and restart time in one 16-bit word, then AFI, SAFI
+/// and flags per family. A restart time beyond 12 bits is sent as the
+/// largest one; a family list built in code beyond what one length octet
+/// describes is cut, so the OPEN stays well-formed.
+fn encode_graceful_restart(gr: &GracefulRestart, out: &mut BytesMut) {
+    let families = gr.families.get(..MAX_GR_FAMILIES).unwrap_or(&gr.families);
+    let mut flags = 0;
+    if gr.restart_state {
+        flags |= graceful_restart::RESTART_STATE;
+    }
+    if gr.notification {
+        flags |= graceful_restart::NOTIFICATION;
+    }
+    let time = gr.restart_time.min(graceful_restart::MAX_RESTART_TIME);
+    out.put_u8(capability::GRACEFUL_RESTART);
+    // At most 2 + 4 * 63 = 254 octets, so the length fits its octet.
+    out.put_u8(u8::try_from(2 + GR_FAMILY_LEN * families.len()).unwrap_or(u8::MAX));
+    out.put_u16(u16::from(flags) << graceful_restart::FLAGS_SHIFT | time);
+    for &(family, forwarding) in families {
+        let (afi, safi) = family.afi_safi();
+        out.put_u16(afi);
+        out.put_u8(safi);
+        out.put_u8(if forwarding {
+            graceful_restart::FORWARDING_STATE
+        } else {
+            0
+        });
+    }
+}
+
+/// RFC 4724 §3: 2 + 4k octets, else malformed (RFC 4271 §6.2: subcode 0,
+/// like every known capability with a bad length). Reserved bits are
+/// ignored; families herald does not carry are skipped (see
+/// [`GracefulRestart`]).
+fn decode_graceful_restart(mut value: Bytes) -> Result<GracefulRestart, OpenError> {
+    let bad_length = || malformed("graceful restart capability length is not 2 + 4k");
+    let word = value.try_get_u16().map_err(|_| bad_length())?;
+    if value.len() % GR_FAMILY_LEN != 0 {
+        return Err(bad_length());
+    }
+    // Four bits after the shift, so the conversion cannot fail.
+    let flags = u8::try_from(word >> graceful_restart::FLAGS_SHIFT).unwrap_or_default();
+    let mut families = Vec::with_capacity(value.len() / GR_FAMILY_LEN);
+    while value.has_remaining() {
+        let entry = (value.try_get_u16(), value.try_get_u8(), value.try_get_u8());
+        let (Ok(afi), Ok(safi), Ok(family_flags)) = entry else {
+            return Err(bad_length());
+        };
+        if let Some(family) = Family::from_afi_safi(afi, safi) {
+            let forwarding = family_flags & graceful_restart::FORWARDING_STATE != 0;
+            families.push((family, forwarding));
+        }
+    }
+    Ok(GracefulRestart {
+        restart_state: flags & graceful_restart::RESTART_STATE != 0,
+        notification: flags & graceful_restart::NOTIFICATION != 0,
+        restart_time: word & graceful_restart::MAX_RESTART_TIME,
+        families,
+    })
 }
 
 fn malformed(what: &'static str) -> OpenError {
@@ -255,6 +333,9 @@ fn decode_capabilities(mut buf: Bytes, out: &mut Vec<Capability>) -> Result<(), 
                 }
                 Capability::RouteRefresh
             }
+            capability::GRACEFUL_RESTART => {
+                Capability::GracefulRestart(decode_graceful_restart(value)?)
+            }
             capability::FOUR_OCTET_AS => {
                 let asn = value
                     .try_get_u32()
@@ -346,5 +427,115 @@ mod tests {
         open.encode_body(&mut out);
         assert_eq!(out.get(1..3), Some(&iana::AS_TRANS.to_be_bytes()[..]));
         assert_eq!(decode(out.freeze()).map(|o| o.asn), Ok(4_200_000_000));
+    }
+
+    fn graceful_restart_of(value: &[u8]) -> Result<Option<GracefulRestart>, OpenError> {
+        let mut b = fixed(4, 90, ID);
+        let cap_len = u8::try_from(value.len()).expect("short");
+        b.extend_from_slice(&[cap_len + 4, 2, cap_len + 2, 64, cap_len]);
+        b.extend_from_slice(value);
+        decode(body(&b)).map(|open| open.graceful_restart().cloned())
+    }
+
+    #[test]
+    fn graceful_restart_flags_time_and_families_decode() {
+        // R and N set, restart time 300, IPv6 unicast with F, IPv4 without.
+        let gr = graceful_restart_of(&[0xc1, 0x2c, 0, 2, 1, 0x80, 0, 1, 1, 0]);
+        assert_eq!(
+            gr,
+            Ok(Some(GracefulRestart {
+                restart_state: true,
+                notification: true,
+                restart_time: 300,
+                families: vec![(Family::Ipv6Unicast, true), (Family::Ipv4Unicast, false)],
+            }))
+        );
+    }
+
+    #[test]
+    fn graceful_restart_reserved_bits_are_ignored() {
+        // Both reserved restart flags and the reserved family flag bits set.
+        let gr = graceful_restart_of(&[0x30, 0x78, 0, 1, 1, 0x7f]);
+        assert_eq!(
+            gr,
+            Ok(Some(GracefulRestart {
+                restart_state: false,
+                notification: false,
+                restart_time: 120,
+                families: vec![(Family::Ipv4Unicast, false)],
+            }))
+        );
+    }
+
+    #[test]
+    fn graceful_restart_entries_for_other_families_are_skipped() {
+        // IPv4 multicast (1/2) and L2VPN EVPN (25/70) around IPv4 unicast.
+        let gr = graceful_restart_of(&[0, 90, 0, 1, 2, 0x80, 0, 1, 1, 0x80, 0, 25, 70, 0]);
+        assert_eq!(
+            gr.map(|gr| gr.map(|gr| gr.families)),
+            Ok(Some(vec![(Family::Ipv4Unicast, true)]))
+        );
+    }
+
+    #[test]
+    fn graceful_restart_without_families_is_a_helper_only_speaker() {
+        let gr = graceful_restart_of(&[0, 120])
+            .expect("valid")
+            .expect("present");
+        assert!(gr.families.is_empty());
+        assert_eq!(gr.restart_time, 120);
+    }
+
+    #[test]
+    fn graceful_restart_of_other_than_two_plus_four_k_octets_is_malformed() {
+        for value in [
+            &[][..],
+            &[0],
+            &[0, 120, 0],
+            &[0, 120, 0, 1, 1],
+            &[0, 120, 0, 1, 1, 0, 0],
+        ] {
+            assert!(
+                matches!(graceful_restart_of(value), Err(OpenError::Malformed(_))),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn graceful_restart_time_beyond_twelve_bits_is_sent_as_4095() {
+        let mut open = Open::new(65000, 90, Ipv4Addr::new(192, 0, 2, 1), &[]);
+        open.capabilities = vec![Capability::GracefulRestart(GracefulRestart {
+            restart_state: false,
+            notification: true,
+            restart_time: 5000,
+            families: vec![],
+        })];
+        let mut out = BytesMut::new();
+        open.encode_body(&mut out);
+        assert_eq!(out.get(9..), Some(&[6u8, 2, 4, 64, 2, 0x4f, 0xff][..]));
+        let back = decode(out.freeze()).expect("valid");
+        assert_eq!(
+            back.graceful_restart().map(|gr| gr.restart_time),
+            Some(4095)
+        );
+    }
+
+    #[test]
+    fn graceful_restart_with_too_many_families_is_cut_to_fit_its_length_octet() {
+        let mut open = Open::new(65000, 90, Ipv4Addr::new(192, 0, 2, 1), &[]);
+        open.capabilities = vec![Capability::GracefulRestart(GracefulRestart {
+            restart_state: false,
+            notification: false,
+            restart_time: 120,
+            families: vec![(Family::Ipv4Unicast, true); 100],
+        })];
+        let mut out = BytesMut::new();
+        open.encode_body(&mut out);
+        let back = decode(out.freeze()).expect("valid");
+        assert_eq!(
+            back.graceful_restart().map(|gr| gr.families.len()),
+            Some(63)
+        );
     }
 }
