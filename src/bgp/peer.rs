@@ -156,6 +156,9 @@ impl PeerTask {
                 families,
                 connect_retry: peer.connect_retry,
                 connect_retry_max: peer.connect_retry_max,
+                graceful_restart: None,
+                restarting: false,
+                bfd: false,
             },
             fastrand::u64(..),
         );

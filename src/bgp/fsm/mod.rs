@@ -33,9 +33,11 @@
 //!                                                 +-------------+ ROUTE-REFRESH: report it
 //! ```
 //!
-//! Every arrow into Idle except `Stop` starts the connect-retry backoff;
-//! `Stop` leads from any state to Idle (sending the given Cease when a
-//! connection exists) and the session then stays in Idle until `Start`.
+//! Every arrow into Idle except `Stop` and `Restart` starts the
+//! connect-retry backoff; `Stop` and `Restart` lead from any state to Idle
+//! (closing in the way the `graceful` submodule describes) and the session
+//! then stays in Idle until `Start`. With BFD configured, Idle is also left
+//! only while BFD is Up (the `bfd` submodule).
 //!
 //! Deliberate departures from the full RFC 4271 FSM:
 //!
@@ -72,6 +74,8 @@
 //!   the router.
 
 mod backoff;
+mod bfd;
+mod graceful;
 #[cfg(test)]
 mod tests;
 
@@ -82,11 +86,13 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use self::backoff::Backoff;
+pub use self::graceful::GracefulRestartConfig;
 use super::wire::iana::{
     self, afi, capability, error_code, fsm_subcode, message_type, open_subcode, safi,
 };
 use super::wire::{
-    Capability, Context, DecodeError, Family, Message, Notification, Open, RouteRefresh,
+    Capability, Context, DecodeError, Family, GracefulRestart, Message, Notification, Open,
+    RouteRefresh,
 };
 
 /// Hold timer while waiting for the peer's OPEN: RFC 4271 §8.2.2 asks for "a
@@ -118,6 +124,19 @@ pub struct SessionConfig {
     pub connect_retry: Duration,
     /// Longest connect-retry delay, however many failures in a row.
     pub connect_retry_max: Duration,
+    /// Advertise the Graceful Restart capability (RFC 4724 §3) with these
+    /// settings; `None` leaves it out, and the router drops our routes
+    /// whenever the session ends.
+    pub graceful_restart: Option<GracefulRestartConfig>,
+    /// herald starts after a graceful restart of its own: our OPENs carry
+    /// the Restart State bit until a session reaches Established (RFC 4724
+    /// §4.1). Meaningless without `graceful_restart`.
+    pub restarting: bool,
+    /// A BFD session protects the path to this peer: no connection is
+    /// opened while BFD is not Up, and [`Input::BfdDown`] ends a running
+    /// session. BFD starts out down. Without it, [`Input::BfdUp`] and
+    /// [`Input::BfdDown`] are ignored.
+    pub bfd: bool,
 }
 
 /// Session state (RFC 4271 §8.2.2 names). Active is never entered: see the
@@ -156,16 +175,31 @@ impl fmt::Display for State {
 pub enum Input {
     /// The operator or the daemon wants the session up. RFC 4271 Event 1
     /// (ManualStart). Ignored unless the session is Idle and stopped: it does
-    /// not cut a running backoff short.
+    /// not cut a running backoff short. With BFD configured and not Up, the
+    /// connection waits for [`Input::BfdUp`].
     Start,
     /// The session must go down and stay down. RFC 4271 Event 2
     /// (ManualStop). Carries the Cease NOTIFICATION to send if a BGP
     /// connection exists, built by the caller with its RFC 9003 shutdown
-    /// message.
+    /// message. When both sides set the N flag of graceful restart, most
+    /// Ceases go out wrapped in Hard Reset so that the router drops our
+    /// routes rather than keeping them as stale (RFC 8538 §3, §5.1).
     Stop(Notification),
+    /// herald is about to restart and wants the router to keep our routes
+    /// until it is back (RFC 4724, RFC 8538): close in the way that makes
+    /// the router a graceful restart helper, or when it cannot be one, with
+    /// Cease / Administrative Reset carrying this RFC 9003 message. The
+    /// session then stays in Idle like after [`Input::Stop`]. A variant of
+    /// RFC 4271 Event 2 (ManualStop); the `graceful` submodule lists the
+    /// cases. Before the OPENs are exchanged the connection is closed
+    /// without a NOTIFICATION: nothing was negotiated that a NOTIFICATION
+    /// could serve, and a silent close spoils no route the router may still
+    /// keep from an earlier session.
+    Restart(String),
     /// The connect-retry (backoff) timer fired. RFC 4271 Event 9
     /// (ConnectRetryTimer_Expires), which with DampPeerOscillations also
-    /// stands for Event 13 (IdleHoldTimer_Expires).
+    /// stands for Event 13 (IdleHoldTimer_Expires). With BFD configured and
+    /// not Up, the connection waits for [`Input::BfdUp`].
     ConnectRetryExpired,
     /// The hold timer fired. RFC 4271 Event 10 (HoldTimer_Expires).
     HoldTimerExpired,
@@ -193,6 +227,15 @@ pub enum Input {
     /// (BGPHeaderErr), 22 (BGPOpenMsgErr) and 28 (UpdateMsgErr): its
     /// NOTIFICATION is sent and the connection closed.
     DecodeError(DecodeError),
+    /// The BFD session to the peer reached Up (RFC 5880 §6.2): a connection
+    /// that was due opens now. Ignored without `bfd` in the config.
+    BfdUp,
+    /// The BFD session to the peer left Up. A connection in any state is
+    /// ended: Cease / BFD Down (RFC 9384 §2) once a BGP connection exists,
+    /// then [`DownReason::BfdDown`] and the backoff, as after any failure.
+    /// In Idle BFD is only marked down. Ignored without `bfd` in the
+    /// config.
+    BfdDown,
 }
 
 /// Something the I/O layer must do, in the order returned.
@@ -256,6 +299,13 @@ pub struct Negotiated {
     pub peer_bgp_id: Ipv4Addr,
     /// Local address of the connection.
     pub local: IpAddr,
+    /// The peer's Graceful Restart capability (RFC 4724 §3), if it sent
+    /// one.
+    pub peer_graceful_restart: Option<GracefulRestart>,
+    /// Both sides set the N flag (RFC 8538 §2): a NOTIFICATION other than
+    /// Hard Reset, or a hold timer expiry, ends the session as a graceful
+    /// restart rather than a full reset (RFC 8538 §4).
+    pub notification_gr: bool,
 }
 
 /// Why a session went down or a connection attempt failed.
@@ -273,6 +323,12 @@ pub enum DownReason {
     ConnectFailed(String),
     /// [`Input::Stop`] took the session down.
     Stopped,
+    /// [`Input::Restart`] took the session down, for a graceful restart of
+    /// herald.
+    Restarting,
+    /// BFD reported the path down; we sent Cease / BFD Down if a BGP
+    /// connection existed (RFC 9384 §2).
+    BfdDown,
 }
 
 impl fmt::Display for DownReason {
@@ -288,19 +344,32 @@ impl fmt::Display for DownReason {
             DownReason::ConnectionClosed => f.write_str("connection closed"),
             DownReason::ConnectFailed(why) => write!(f, "connect failed: {why}"),
             DownReason::Stopped => f.write_str("stopped"),
+            DownReason::Restarting => f.write_str("stopped for a graceful restart"),
+            DownReason::BfdDown => f.write_str("BFD session down"),
         }
     }
 }
 
-/// The numbers of a NOTIFICATION, for logs: "(code 6, subcode 2)".
+/// The numbers of a NOTIFICATION, for logs: "(code 6, subcode 2)"; for a
+/// Hard Reset also those of the NOTIFICATION it wraps (RFC 8538 §3):
+/// "(code 6, subcode 9 wrapping code 6, subcode 2, 12 bytes of data)".
 struct NotificationCodes<'a>(&'a Notification);
 
 impl fmt::Display for NotificationCodes<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0;
-        write!(f, "(code {}, subcode {}", n.code, n.subcode)?;
-        if !n.data.is_empty() {
-            write!(f, ", {} bytes of data", n.data.len())?;
+        let outer = self.0;
+        write!(f, "(code {}, subcode {}", outer.code, outer.subcode)?;
+        let inner = outer.hard_reset_inner();
+        if let Some(inner) = &inner {
+            write!(
+                f,
+                " wrapping code {}, subcode {}",
+                inner.code, inner.subcode
+            )?;
+        }
+        let data = inner.as_ref().map_or(outer.data.len(), |n| n.data.len());
+        if data > 0 {
+            write!(f, ", {data} bytes of data")?;
         }
         f.write_str(")")
     }
@@ -324,6 +393,14 @@ pub struct Session {
     /// In Idle after a failure: the connect-retry timer runs and its expiry
     /// reconnects. False when stopped (or never started).
     retry_pending: bool,
+    /// In Idle: a connection is wanted (Start came, or the connect-retry
+    /// timer fired) but waits for BFD to come up.
+    connect_due: bool,
+    /// BFD last reported Up. Only consulted when `bfd` is configured.
+    bfd_up: bool,
+    /// Our next OPEN sets the Restart State bit (RFC 4724 §4.1): true from
+    /// `restarting` in the config until a session reaches Established.
+    restarting: bool,
     backoff: Backoff,
 }
 
@@ -333,9 +410,12 @@ impl Session {
     pub fn new(config: SessionConfig, rng_seed: u64) -> Session {
         let backoff = Backoff::new(config.connect_retry, config.connect_retry_max, rng_seed);
         Session {
+            restarting: config.restarting,
             config,
             phase: Phase::Idle,
             retry_pending: false,
+            connect_due: false,
+            bfd_up: false,
             backoff,
         }
     }
@@ -349,6 +429,12 @@ impl Session {
             Phase::OpenConfirm(_) => State::OpenConfirm,
             Phase::Established(_) => State::Established,
         }
+    }
+
+    /// In Idle with a connection due that waits for BFD to come up, so that
+    /// a status display can say why nothing happens.
+    pub fn awaiting_bfd(&self) -> bool {
+        self.connect_due
     }
 
     /// What was negotiated, from the moment the peer's OPEN is accepted
@@ -367,6 +453,7 @@ impl Session {
         match input {
             Input::Start => self.start(),
             Input::Stop(cease) => self.stop(cease),
+            Input::Restart(message) => self.restart(&message),
             Input::ConnectRetryExpired => self.connect_retry_expired(),
             Input::HoldTimerExpired => self.hold_timer_expired(),
             Input::KeepaliveTimerExpired => self.keepalive_timer_expired(),
@@ -375,6 +462,8 @@ impl Session {
             Input::ConnectionClosed => self.transport_failed(DownReason::ConnectionClosed),
             Input::Received(message) => self.received(message),
             Input::DecodeError(err) => self.decode_error(&err),
+            Input::BfdUp => self.bfd_up(),
+            Input::BfdDown => self.bfd_down(),
         }
     }
 
@@ -386,9 +475,8 @@ impl Session {
     }
 
     fn start(&mut self) -> Vec<Action> {
-        if matches!(self.phase, Phase::Idle) && !self.retry_pending {
-            self.phase = Phase::Connect;
-            vec![Action::Connect]
+        if matches!(self.phase, Phase::Idle) && !self.retry_pending && !self.connect_due {
+            self.connect()
         } else {
             Vec::new()
         }
@@ -397,18 +485,39 @@ impl Session {
     fn connect_retry_expired(&mut self) -> Vec<Action> {
         if matches!(self.phase, Phase::Idle) && self.retry_pending {
             self.retry_pending = false;
-            self.phase = Phase::Connect;
-            vec![Action::Connect]
+            self.connect()
         } else {
             Vec::new()
         }
     }
 
+    /// From Idle: open the connection, or remember that it is due while
+    /// BFD is configured and not Up.
+    fn connect(&mut self) -> Vec<Action> {
+        if self.config.bfd && !self.bfd_up {
+            self.connect_due = true;
+            Vec::new()
+        } else {
+            self.connect_due = false;
+            self.phase = Phase::Connect;
+            vec![Action::Connect]
+        }
+    }
+
     /// RFC 4271 §8.2.2, Event 2 in every state.
     fn stop(&mut self, cease: Notification) -> Vec<Action> {
+        let cease = self
+            .is_connected()
+            .then(|| graceful::for_deliberate_close(self.negotiated(), cease));
+        self.halt(cease, DownReason::Stopped)
+    }
+
+    /// Leave for Idle and stay there: send `notification` if any, close,
+    /// stop the timers, report `reason` if a connection or attempt ended.
+    fn halt(&mut self, notification: Option<Notification>, reason: DownReason) -> Vec<Action> {
         let mut actions = Vec::new();
-        if self.is_connected() {
-            actions.push(Action::Send(Message::Notification(cease)));
+        if let Some(notification) = notification {
+            actions.push(Action::Send(Message::Notification(notification)));
         }
         let was_idle = matches!(self.phase, Phase::Idle);
         if !was_idle {
@@ -416,10 +525,11 @@ impl Session {
         }
         actions.extend(self.stop_timers());
         if !was_idle {
-            actions.push(Action::Down(DownReason::Stopped));
+            actions.push(Action::Down(reason));
         }
         self.phase = Phase::Idle;
         self.retry_pending = false;
+        self.connect_due = false;
         actions
     }
 
@@ -502,9 +612,10 @@ impl Session {
         self.config.bgp_id.unwrap_or_else(|| router_id_for(local))
     }
 
-    /// Our OPEN: every configured family, route refresh, and our ASN in the
-    /// 4-octet AS capability (the codec puts AS_TRANS in the 2-byte field
-    /// when it does not fit, RFC 6793 §4.1).
+    /// Our OPEN: every configured family, route refresh, graceful restart
+    /// when configured, and our ASN in the 4-octet AS capability (the codec
+    /// puts AS_TRANS in the 2-byte field when it does not fit, RFC 6793
+    /// §4.1).
     fn our_open(&self, local: IpAddr) -> Open {
         let mut capabilities: Vec<Capability> = self
             .config
@@ -513,6 +624,13 @@ impl Session {
             .map(|family| Capability::Multiprotocol(*family))
             .collect();
         capabilities.push(Capability::RouteRefresh);
+        if let Some(gr) = &self.config.graceful_restart {
+            capabilities.push(graceful::capability(
+                gr,
+                self.restarting,
+                &self.config.families,
+            ));
+        }
         capabilities.push(Capability::FourOctetAs(self.config.local_asn));
         Open {
             version: iana::BGP_VERSION,
@@ -625,6 +743,9 @@ impl Session {
             }
         };
         self.backoff.reset();
+        // RFC 4724 §4.1: R belongs to the OPENs of the first session after
+        // the restart only.
+        self.restarting = false;
         let mut actions = hold_timer_start(negotiated.hold_time);
         actions.push(Action::Established(negotiated.clone()));
         self.phase = Phase::Established(negotiated);
@@ -756,6 +877,8 @@ fn negotiate(config: &SessionConfig, open: &Open, local: IpAddr) -> Negotiated {
         peer_asn: peer_asn(open),
         peer_bgp_id: open.bgp_id,
         local,
+        peer_graceful_restart: open.graceful_restart().cloned(),
+        notification_gr: graceful::notification_negotiated(config, open),
     }
 }
 

@@ -1,6 +1,10 @@
 //! Session transitions, one behaviour per test. Codes and subcodes are
 //! spelled as raw numbers on purpose: they pin the wire values, not our
-//! constants.
+//! constants. Graceful restart and BFD have their own files, which share
+//! the helpers here.
+
+mod bfd;
+mod graceful;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -26,6 +30,9 @@ fn config() -> SessionConfig {
         families: vec![IPV4, IPV6],
         connect_retry: Duration::from_secs(5),
         connect_retry_max: Duration::from_secs(60),
+        graceful_restart: None,
+        restarting: false,
+        bfd: false,
     }
 }
 
@@ -103,7 +110,8 @@ fn sent_and_closed(actions: &[Action]) -> Notification {
     );
     assert!(
         actions.contains(&Action::Down(DownReason::NotificationSent(sent.clone())))
-            || actions.contains(&Action::Down(DownReason::HoldTimerExpired)),
+            || actions.contains(&Action::Down(DownReason::HoldTimerExpired))
+            || actions.contains(&Action::Down(DownReason::BfdDown)),
         "{actions:?}"
     );
     assert!(
@@ -190,6 +198,8 @@ fn happy_path_reaches_established_with_exact_actions() {
         peer_asn: 65000,
         peer_bgp_id: PEER_ID,
         local: LOCAL,
+        peer_graceful_restart: None,
+        notification_gr: false,
     };
     assert_eq!(session.negotiated(), Some(&negotiated));
 
