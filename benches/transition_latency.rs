@@ -39,11 +39,11 @@ mod router;
 use router::{RouterConn, ROUTER_ASN, ROUTER_ID, STEP};
 
 use herald::announcer::{Announcer, Event};
-use herald::bgp::peer::PeerTask;
+use herald::bgp::peer::{PeerStop, PeerTask};
 use herald::bgp::wire::{iana, Family, Message, Notification, Open, Update};
 use herald::config::Config;
 use herald::metrics::Metrics;
-use herald::state_file::StateFile;
+use herald::state_file::{Saved, StateFile, StateWriter};
 
 /// VIP counts to measure, all using the same check.
 const VIP_COUNTS: [usize; 3] = [1, 100, 1_000];
@@ -133,7 +133,9 @@ async fn measure(vips: usize, logging: Logging) -> Outcome {
 
     let state = tempfile::tempdir().expect("temp dir");
     let state_file = StateFile::new(state.path().join("state.json"));
-    let (announcer, mut receivers) = Announcer::new(&config, state_file, Metrics::new());
+    let (writer, _writer_task) = StateWriter::spawn(state_file, Saved::default());
+    let (announcer, mut receivers) =
+        Announcer::new(&config, &Saved::default(), false, writer, Metrics::new());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (stop_tx, stop_rx) = watch::channel(None);
     let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
@@ -143,6 +145,7 @@ async fn measure(vips: usize, logging: Logging) -> Outcome {
         &config.global,
         receivers.remove(0),
         stop_rx,
+        false,
         Metrics::new(),
     );
     let peer_task = tokio::spawn(peer.run());
@@ -188,10 +191,10 @@ async fn measure(vips: usize, logging: Logging) -> Outcome {
     }
 
     // The peer task withdraws and sends its Cease; read until it closes.
-    let _ = stop_tx.send(Some(Notification::cease(
+    let _ = stop_tx.send(Some(PeerStop::Stop(Notification::cease(
         iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN,
         "benchmark done",
-    )));
+    ))));
     let _ = shutdown_tx.send(true);
     router.0.until_closed().await;
     for task in [announcer_task, peer_task] {

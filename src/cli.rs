@@ -51,6 +51,21 @@ pub enum Command {
     Drain(DrainArgs),
     /// End a drain: VIPs follow their checks again.
     Undrain(SocketArg),
+    /// Restart the daemon in place (same process, the binary on disk
+    /// executed again, e.g. after an upgrade) without the routers noticing:
+    /// they keep this host's routes (BGP graceful restart) and BFD stays
+    /// up. Waits until the new daemon answers.
+    Restart(RestartArgs),
+}
+
+/// `herald restart`.
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// How long to wait for the restarted daemon to answer.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    #[command(flatten)]
+    pub socket: SocketArg,
 }
 
 /// `--config PATH`, shared by the commands that read the file.

@@ -13,15 +13,16 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 
-use herald::cli::{Cli, Command, SocketArg, TargetArgs};
+use herald::cli::{Cli, Command, RestartArgs, SocketArg, TargetArgs};
 use herald::config::Config;
 use herald::control::client;
-use herald::control::protocol::{self, ErrorCode, Request, Response, Target};
+use herald::control::protocol::{self, ErrorCode, Request, Response, StatusReport, Target};
 use herald::control::render::render_status;
+use herald::daemon::restart::Ending;
 use herald::errors::one_line;
 use herald::{logging, summary};
 
@@ -33,6 +34,8 @@ const EXIT_REFUSED: u8 = 5;
 /// probes and a status asks every task, both well under a second; the
 /// margin covers a loaded host.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often `herald restart` asks whether the new daemon is up.
+const RESTART_POLL: Duration = Duration::from_millis(20);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -80,6 +83,57 @@ fn main() -> ExitCode {
         Command::Reload(args) => ask(&args, &Request::Reload, done),
         Command::Drain(args) => ask(&args.socket, &Request::Drain { time: args.time }, done),
         Command::Undrain(args) => ask(&args, &Request::Undrain, done),
+        Command::Restart(args) => restart(&args),
+    }
+}
+
+/// `herald restart`: asks for the restart, then waits until a daemon
+/// that started after the request answers.
+fn restart(args: &RestartArgs) -> ExitCode {
+    let socket = &args.socket.socket;
+    let before = match status_of(socket) {
+        Ok(report) => report,
+        Err(code) => return code,
+    };
+    let asked = Instant::now();
+    let code = ask(&args.socket, &Request::Restart, |response| match response {
+        Response::Done { .. } => ExitCode::SUCCESS,
+        other => unexpected(other),
+    });
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    while asked.elapsed() < args.timeout {
+        std::thread::sleep(RESTART_POLL);
+        let answer = client::request(socket, &Request::Status, RESTART_POLL * 4);
+        if let Ok(Response::Status(report)) = answer {
+            if report.started_unix_ms != before.started_unix_ms {
+                println!(
+                    "restarted in {} ms (pid {}, version {})",
+                    asked.elapsed().as_millis(),
+                    report.pid,
+                    report.version
+                );
+                return ExitCode::SUCCESS;
+            }
+        }
+    }
+    eprintln!(
+        "herald: the daemon did not answer within {:?} of the restart; see its log",
+        args.timeout
+    );
+    ExitCode::from(EXIT_RUNTIME)
+}
+
+/// The daemon's status, or the exit code of why it could not be had.
+fn status_of(socket: &Path) -> Result<StatusReport, ExitCode> {
+    match client::request(socket, &Request::Status, REQUEST_TIMEOUT) {
+        Ok(Response::Status(report)) => Ok(report),
+        Ok(other) => Err(unexpected(other)),
+        Err(err) => {
+            eprintln!("herald: {}", one_line(&err));
+            Err(ExitCode::from(err.exit_code()))
+        }
     }
 }
 
@@ -100,6 +154,9 @@ fn check(path: &Path) -> ExitCode {
 }
 
 fn run(path: &Path) -> ExitCode {
+    // Before anything else: after a package upgrade replaced the binary,
+    // the running one's path would read "... (deleted)".
+    let self_exec = herald::daemon::restart::SelfExec::capture();
     let config = match Config::load(path) {
         Ok((config, warnings)) => {
             for warning in &warnings {
@@ -113,7 +170,15 @@ fn run(path: &Path) -> ExitCode {
         }
     };
     match herald::daemon::run(config) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Ending::Reexec) => {
+            let err = match self_exec {
+                Ok(program) => program.exec(),
+                Err(err) => err,
+            };
+            eprintln!("herald: cannot execute herald again to restart: {err}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+        Ok(_) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("herald: {}", one_line(&err));
             ExitCode::from(EXIT_RUNTIME)

@@ -12,8 +12,11 @@ use ipnet::IpNet;
 use crate::bgp::wire::Origin;
 use crate::config::{self, Degrade, Vip};
 
-/// Session-independent attributes of one announced prefix.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Session-independent attributes of one announced prefix; serialized
+/// into the state file, so field names are a stable format.
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct RouteAttrs {
     pub origin: OriginKind,
     pub med: Option<u32>,
@@ -61,7 +64,10 @@ impl RouteAttrs {
 
 /// ORIGIN as an orderable key, so that equal attribute sets group together
 /// when UPDATEs are packed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum OriginKind {
     Igp,
     Egp,

@@ -55,6 +55,8 @@ fn sample_report() -> StatusReport {
         version: "0.1.0".to_string(),
         pid: 4242,
         uptime_secs: 3 * 86_400 + 4 * 3_600 + 5,
+        started_unix_ms: 1_700_000_000_000,
+        restarted: false,
         config: "/etc/herald/herald.toml".to_string(),
         drain: DrainStatus::None,
         peers: vec![

@@ -16,17 +16,17 @@ mod support;
 use support::router::{RouterConn, ROUTER_ASN, ROUTER_ID, STEP};
 
 use herald::announcer::Announcer;
-use herald::bgp::peer::{PeerTask, SHUTDOWN_MESSAGE};
+use herald::bgp::peer::{PeerStop, PeerTask, SHUTDOWN_MESSAGE};
 use herald::bgp::wire::{
-    iana, Capability, Family, Message, Notification, Open, RouteRefresh, Update,
+    iana, Capability, Family, GracefulRestart, Message, Notification, Open, RouteRefresh, Update,
 };
 use herald::config::Config;
 use herald::metrics::Metrics;
-use herald::state_file::StateFile;
+use herald::state_file::{Saved, StateFile, StateWriter};
 
 struct Harness {
     listener: TcpListener,
-    stop: watch::Sender<Option<Notification>>,
+    stop: watch::Sender<Option<PeerStop>>,
     task: JoinHandle<()>,
     _announcer: Announcer,
     _state: tempfile::TempDir,
@@ -36,6 +36,12 @@ impl Harness {
     /// Starts one peer task for a config whose single peer is a listener on
     /// loopback; `extra` is appended to the `[[peer]]` table.
     async fn start(extra: &str) -> Harness {
+        Harness::start_as(extra, false).await
+    }
+
+    /// [`Harness::start`] for a daemon that took over from one that
+    /// restarted (`restarting`).
+    async fn start_as(extra: &str, restarting: bool) -> Harness {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let text = format!(
@@ -73,7 +79,9 @@ prefix = "2001:db8:10::/128"
         let (config, _) = Config::parse(&text, Path::new("test.toml")).expect("config");
         let state = tempfile::tempdir().expect("temp dir");
         let state_file = StateFile::new(state.path().join("state.json"));
-        let (announcer, mut receivers) = Announcer::new(&config, state_file, Metrics::new());
+        let (writer, _writer_task) = StateWriter::spawn(state_file, Saved::default());
+        let (announcer, mut receivers) =
+            Announcer::new(&config, &Saved::default(), false, writer, Metrics::new());
         let (stop, stop_rx) = watch::channel(None);
         let routes = receivers.remove(0);
         let (task, _status) = PeerTask::new(
@@ -81,6 +89,7 @@ prefix = "2001:db8:10::/128"
             &config.global,
             routes,
             stop_rx,
+            restarting,
             Metrics::new(),
         );
         let task = tokio::spawn(task.run());
@@ -294,7 +303,10 @@ async fn shutdown_withdraws_then_sends_cease_with_a_message() {
         iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN,
         SHUTDOWN_MESSAGE,
     );
-    harness.stop.send(Some(cease)).expect("signal");
+    harness
+        .stop
+        .send(Some(PeerStop::Stop(cease)))
+        .expect("signal");
     let messages = router.until_closed().await;
     assert_eq!(withdrawn_count(&messages), 3);
     let Some(Message::Notification(cease)) = messages.last() else {
@@ -310,4 +322,129 @@ async fn shutdown_withdraws_then_sends_cease_with_a_message() {
         .await
         .expect("task ends")
         .expect("no panic");
+}
+
+/// The graceful restart capability a router such as BIRD sends: no restart
+/// of its own, `notification` as given, IPv4 and IPv6 unicast.
+fn router_gr(notification: bool) -> Capability {
+    Capability::GracefulRestart(GracefulRestart {
+        restart_state: false,
+        notification,
+        restart_time: 120,
+        families: vec![(Family::Ipv4Unicast, false), (Family::Ipv6Unicast, false)],
+    })
+}
+
+/// herald's graceful restart capability in `open`.
+fn herald_gr(open: &Open) -> GracefulRestart {
+    open.capabilities
+        .iter()
+        .find_map(|c| match c {
+            Capability::GracefulRestart(gr) => Some(gr.clone()),
+            _ => None,
+        })
+        .expect("herald advertises graceful restart")
+}
+
+#[tokio::test]
+async fn open_offers_graceful_restart_with_notification_and_forwarding_state() {
+    let harness = Harness::start("restart-time = \"45s\"").await;
+    let mut router = harness.accept().await;
+    let open = router.establish_with(90, &[router_gr(true)]).await;
+    let gr = herald_gr(&open);
+    assert!(!gr.restart_state, "a fresh start is not a restart");
+    assert!(gr.notification);
+    assert_eq!(gr.restart_time, 45);
+    assert_eq!(
+        gr.families,
+        vec![(Family::Ipv4Unicast, true), (Family::Ipv6Unicast, true)]
+    );
+}
+
+#[tokio::test]
+async fn a_daemon_taking_over_sets_restart_state_and_sends_routes_before_end_of_rib() {
+    let harness = Harness::start_as("", true).await;
+    let mut router = harness.accept().await;
+    let open = router.establish_with(90, &[router_gr(true)]).await;
+    assert!(herald_gr(&open).restart_state);
+    // initial_table() reads up to both End-of-RIB markers and fails on
+    // anything else, so the routes came first.
+    assert_eq!(prefixes(&router.initial_table().await).len(), 3);
+}
+
+#[tokio::test]
+async fn restart_with_notification_keeps_routes_and_sends_administrative_reset() {
+    let harness = Harness::start("").await;
+    let mut router = harness.accept().await;
+    router.establish_with(90, &[router_gr(true)]).await;
+    router.initial_table().await;
+    let message = "herald is restarting".to_string();
+    harness
+        .stop
+        .send(Some(PeerStop::Restart(message.clone())))
+        .expect("signal");
+    let messages = router.until_closed().await;
+    assert_eq!(withdrawn_count(&messages), 0, "a restart withdraws nothing");
+    let Some(Message::Notification(cease)) = messages.last() else {
+        panic!("expected a Cease last, got {messages:?}");
+    };
+    assert_eq!(
+        (cease.code, cease.subcode),
+        (
+            iana::error_code::CEASE,
+            iana::cease_subcode::ADMINISTRATIVE_RESET
+        )
+    );
+    assert_eq!(cease.shutdown_message(), Some(message));
+}
+
+#[tokio::test]
+async fn restart_without_notification_closes_silently() {
+    let harness = Harness::start("").await;
+    let mut router = harness.accept().await;
+    router.establish_with(90, &[router_gr(false)]).await;
+    router.initial_table().await;
+    harness
+        .stop
+        .send(Some(PeerStop::Restart("restarting".into())))
+        .expect("signal");
+    let messages = router.until_closed().await;
+    assert!(
+        messages.iter().all(|m| matches!(m, Message::Keepalive)),
+        "RFC 4724 helpers keep routes only after a close without NOTIFICATION: {messages:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_stop_with_notification_negotiated_is_a_hard_reset() {
+    let harness = Harness::start("").await;
+    let mut router = harness.accept().await;
+    router.establish_with(90, &[router_gr(true)]).await;
+    router.initial_table().await;
+    let cease = Notification::cease(
+        iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN,
+        SHUTDOWN_MESSAGE,
+    );
+    harness
+        .stop
+        .send(Some(PeerStop::Stop(cease)))
+        .expect("signal");
+    let messages = router.until_closed().await;
+    assert_eq!(withdrawn_count(&messages), 3);
+    let Some(Message::Notification(hard)) = messages.last() else {
+        panic!("expected a NOTIFICATION last, got {messages:?}");
+    };
+    assert_eq!(
+        (hard.code, hard.subcode),
+        (iana::error_code::CEASE, iana::cease_subcode::HARD_RESET)
+    );
+    assert_eq!(
+        hard.data.get(..2),
+        Some(
+            &[
+                iana::error_code::CEASE,
+                iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN
+            ][..]
+        )
+    );
 }

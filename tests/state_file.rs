@@ -6,7 +6,7 @@ use std::error::Error;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use herald::state_file::{Override, OverrideAction, StateError, StateFile};
+use herald::state_file::{Override, OverrideAction, Saved, StateError, StateFile};
 use ipnet::IpNet;
 
 fn overrides() -> BTreeMap<IpNet, Override> {
@@ -30,15 +30,23 @@ fn overrides() -> BTreeMap<IpNet, Override> {
     ])
 }
 
+/// A state holding only `overrides`.
+fn only(overrides: BTreeMap<IpNet, Override>) -> Saved {
+    Saved {
+        overrides,
+        ..Saved::default()
+    }
+}
+
 #[test]
 fn saved_overrides_load_back_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let state = StateFile::new(dir.path().join("state.json"));
-    state.save(&overrides()).unwrap();
-    assert_eq!(state.load().unwrap(), overrides());
+    state.save(&only(overrides())).unwrap();
+    assert_eq!(state.load().unwrap().overrides, overrides());
 
-    state.save(&BTreeMap::new()).unwrap();
-    assert_eq!(state.load().unwrap(), BTreeMap::new());
+    state.save(&Saved::default()).unwrap();
+    assert_eq!(state.load().unwrap().overrides, BTreeMap::new());
 }
 
 #[test]
@@ -47,18 +55,21 @@ fn the_file_is_pretty_versioned_json() {
     let path = dir.path().join("state.json");
     let mut one = overrides();
     one.retain(|prefix, _| prefix.addr().is_ipv4());
-    StateFile::new(path.clone()).save(&one).unwrap();
+    StateFile::new(path.clone()).save(&only(one)).unwrap();
     assert_eq!(
         fs::read_to_string(&path).unwrap(),
         r#"{
   "version": 1,
+  "boot_id": null,
   "overrides": {
     "192.0.2.10/32": {
       "action": "withdraw",
       "reason": "disk replacement, \"urgent\"",
       "since_unix": 1700000000
     }
-  }
+  },
+  "vips": {},
+  "checks": {}
 }
 "#
     );
@@ -68,7 +79,7 @@ fn the_file_is_pretty_versioned_json() {
 fn a_missing_file_means_no_overrides() {
     let dir = tempfile::tempdir().unwrap();
     let state = StateFile::new(dir.path().join("never-written.json"));
-    assert_eq!(state.load().unwrap(), BTreeMap::new());
+    assert_eq!(state.load().unwrap().overrides, BTreeMap::new());
 }
 
 #[test]
@@ -140,7 +151,7 @@ fn unknown_keys_are_ignored_for_forward_compatibility() {
     .unwrap();
     let loaded = StateFile::new(path).load().unwrap();
     assert_eq!(
-        loaded,
+        loaded.overrides,
         BTreeMap::from([(
             "192.0.2.10/32".parse().unwrap(),
             Override {
@@ -157,18 +168,18 @@ fn a_crash_mid_write_leaves_the_previous_state_intact() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
     let state = StateFile::new(path.clone());
-    state.save(&overrides()).unwrap();
+    state.save(&only(overrides())).unwrap();
 
     // What a crash between creating and renaming the temporary file leaves:
     // a truncated sibling, with a mode of its own.
     let leftover = dir.path().join(".state.json.tmp");
     fs::write(&leftover, "{\"version\": 1, \"overri").unwrap();
     fs::set_permissions(&leftover, fs::Permissions::from_mode(0o666)).unwrap();
-    assert_eq!(state.load().unwrap(), overrides());
+    assert_eq!(state.load().unwrap().overrides, overrides());
 
     // The next save goes through, with the right mode, and cleans up.
-    state.save(&BTreeMap::new()).unwrap();
-    assert_eq!(state.load().unwrap(), BTreeMap::new());
+    state.save(&Saved::default()).unwrap();
+    assert_eq!(state.load().unwrap().overrides, BTreeMap::new());
     assert!(!leftover.exists());
     assert_eq!(
         fs::metadata(&path).unwrap().permissions().mode() & 0o777,
@@ -181,17 +192,17 @@ fn a_failed_save_keeps_the_previous_state() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
     let state = StateFile::new(path.clone());
-    state.save(&overrides()).unwrap();
+    state.save(&only(overrides())).unwrap();
 
     // The temporary file's name is taken by a directory: the write fails
     // before anything is renamed.
     fs::create_dir(dir.path().join(".state.json.tmp")).unwrap();
-    let err = state.save(&BTreeMap::new()).unwrap_err();
+    let err = state.save(&Saved::default()).unwrap_err();
     assert!(
         matches!(err, StateError::Write { step: "write", .. }),
         "{err:?}"
     );
-    assert_eq!(state.load().unwrap(), overrides());
+    assert_eq!(state.load().unwrap().overrides, overrides());
 }
 
 #[test]
@@ -199,8 +210,8 @@ fn saving_into_a_missing_directory_creates_it() {
     let dir = tempfile::tempdir().unwrap();
     let state_dir = dir.path().join("var/lib/herald");
     let state = StateFile::new(state_dir.join("state.json"));
-    state.save(&overrides()).unwrap();
-    assert_eq!(state.load().unwrap(), overrides());
+    state.save(&only(overrides())).unwrap();
+    assert_eq!(state.load().unwrap().overrides, overrides());
     assert_eq!(
         fs::metadata(&state_dir).unwrap().permissions().mode() & 0o777,
         0o750
@@ -211,7 +222,9 @@ fn saving_into_a_missing_directory_creates_it() {
 fn the_file_is_readable_by_owner_and_group_only() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
-    StateFile::new(path.clone()).save(&overrides()).unwrap();
+    StateFile::new(path.clone())
+        .save(&only(overrides()))
+        .unwrap();
     assert_eq!(
         fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o640
@@ -221,4 +234,50 @@ fn the_file_is_readable_by_owner_and_group_only() {
         .map(|entry| entry.unwrap().file_name())
         .collect();
     assert_eq!(names, ["state.json"], "no temporary file is left behind");
+}
+
+#[test]
+fn announced_routes_checks_and_the_exit_record_load_back_unchanged() {
+    use herald::health::vip_state::Announce;
+    use herald::route::{OriginKind, RouteAttrs};
+    use herald::state_file::{ExitKind, ExitRecord, SavedVip};
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = StateFile::new(dir.path().join("state.json"));
+    let attributes = RouteAttrs {
+        origin: OriginKind::Igp,
+        med: Some(10),
+        local_pref: None,
+        communities: vec![0xFDE8_0064],
+        large_communities: vec![[65000, 1, 2]],
+        extended_communities: vec![[0, 2, 0xFD, 0xE8, 0, 0, 0, 1]],
+        as_path_prepend: 2,
+        graceful_shutdown: false,
+    };
+    let mut saved = only(overrides());
+    saved.boot_id = Some("6f1c0c53-8a55-4b8e-9a1e-3f0f8e2b9c11".into());
+    saved.vips.insert(
+        "192.0.2.20/32".parse().unwrap(),
+        SavedVip {
+            announce: Announce::Degraded,
+            attributes: Some(attributes),
+            penalty: 1500,
+        },
+    );
+    saved.vips.insert(
+        "2001:db8::20/128".parse().unwrap(),
+        SavedVip {
+            announce: Announce::Withdrawn,
+            attributes: None,
+            penalty: 0,
+        },
+    );
+    saved.checks.insert("web".into(), true);
+    saved.checks.insert("db".into(), false);
+    saved.exit = Some(ExitRecord {
+        kind: ExitKind::Restart,
+        at_unix: 1_700_000_100,
+    });
+    state.save(&saved).unwrap();
+    assert_eq!(state.load().unwrap(), saved);
 }

@@ -30,7 +30,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
-use tracing::{error, info, info_span, warn};
+use tracing::{info, info_span, warn};
 
 use crate::bgp::wire::Family;
 use crate::config::{Config, DownAction, Vip};
@@ -40,7 +40,7 @@ use crate::health::vip_state::{Announce, VipState};
 use crate::hooks;
 use crate::metrics::Metrics;
 use crate::route::{RouteAttrs, RouteSet};
-use crate::state_file::{Override, StateFile};
+use crate::state_file::{Change, Override, Saved, SavedVip, StateWriter};
 
 pub use reload::Reload;
 
@@ -82,7 +82,14 @@ struct Entry {
 }
 
 impl Entry {
-    fn new(vip: &Vip, config: &Config, verdicts: &HashMap<String, Verdict>) -> Entry {
+    /// The entry of `vip` under the current `verdicts`; `penalty` carries
+    /// a damping penalty over from before a restart.
+    fn new(
+        vip: &Vip,
+        config: &Config,
+        verdicts: &HashMap<String, Verdict>,
+        penalty: Option<(u32, Duration)>,
+    ) -> Entry {
         let check_names: Vec<String> = vip
             .checks
             .iter()
@@ -97,9 +104,13 @@ impl Entry {
             DownAction::Withdraw => None,
             DownAction::Degrade(degrade) => Some(Arc::new(healthy.degraded(degrade))),
         };
+        let mut state = VipState::new(vip, &initial);
+        if let Some((penalty, now)) = penalty {
+            state.resume(penalty, now);
+        }
         Entry {
             vip: vip.clone(),
-            state: VipState::new(vip, &initial),
+            state,
             check_names,
             healthy,
             degraded,
@@ -145,7 +156,7 @@ pub struct Announcer {
     verdicts: HashMap<String, Verdict>,
     peers: Vec<PeerLink>,
     overrides: BTreeMap<IpNet, Override>,
-    state_file: StateFile,
+    state: StateWriter,
     drain: Drain,
     /// Default length of `herald drain`.
     drain_time: Duration,
@@ -156,12 +167,19 @@ pub struct Announcer {
 
 impl Announcer {
     /// Builds every VIP's initial state from the checks' initial verdicts
-    /// (every check task starts at generation 0) and the overrides saved in
-    /// `state_file`, publishes the initial route sets and returns the
-    /// receiving end for each peer, in `config.peers` order.
+    /// (every check task starts at generation 0) and the overrides in
+    /// `saved`, publishes the initial route sets and returns the receiving
+    /// end for each peer, in `config.peers` order.
+    ///
+    /// With `resume` (a restart, see `daemon::resume`), each check starts
+    /// from its saved verdict and each VIP from its saved damping penalty,
+    /// so the routes are those announced before the restart. Changes are
+    /// saved through `state`.
     pub fn new(
         config: &Config,
-        state_file: StateFile,
+        saved: &Saved,
+        resume: bool,
+        state: StateWriter,
         metrics: Metrics,
     ) -> (Announcer, Vec<watch::Receiver<Arc<RouteSet>>>) {
         let verdicts = config
@@ -170,7 +188,7 @@ impl Announcer {
             .map(|c| {
                 let verdict = Verdict {
                     generation: 0,
-                    healthy: c.initially_healthy,
+                    healthy: initial_verdict(c, saved, resume),
                 };
                 (c.name.clone(), verdict)
             })
@@ -190,14 +208,14 @@ impl Announcer {
                 }
             })
             .collect();
-        let overrides = load_overrides(&state_file, config);
+        let overrides = restore_overrides(saved, config);
         let mut announcer = Announcer {
             entries: Vec::new(),
             users: HashMap::new(),
             verdicts,
             peers,
             overrides,
-            state_file,
+            state,
             drain: Drain::Off,
             drain_time: config.daemon.drain_time,
             metrics,
@@ -206,10 +224,18 @@ impl Announcer {
         announcer.entries = config
             .vips
             .iter()
-            .map(|vip| Entry::new(vip, config, &announcer.verdicts))
+            .map(|vip| {
+                let penalty = saved
+                    .vips
+                    .get(&vip.prefix)
+                    .filter(|_| resume)
+                    .map(|v| (v.penalty, Duration::ZERO));
+                Entry::new(vip, config, &announcer.verdicts, penalty)
+            })
             .collect();
         announcer.index_users();
         announcer.publish();
+        announcer.save_all();
         (announcer, receivers)
     }
 
@@ -251,11 +277,26 @@ impl Announcer {
                 healthy,
                 reason,
             } => self.check_changed(&name, generation, healthy, &reason),
-            Event::Operator { request, reply } => {
-                let response = self.operator(request);
+            Event::Operator { request, reply } => match self.operator(request) {
                 // The client may have gone; the change stands regardless.
-                let _ = reply.send(response);
-            }
+                (response, None) => {
+                    let _ = reply.send(response);
+                }
+                (mut response, Some(saved)) => {
+                    // Answer once the override is on disk, so that the
+                    // operator learns whether it survives a restart; the
+                    // announcer goes on meanwhile.
+                    tokio::spawn(async move {
+                        if let (Err(err), Response::Done { message }) = (saved.await, &mut response)
+                        {
+                            message.push_str(&format!(
+                                " (not saved, so not kept across a restart: {err})"
+                            ));
+                        }
+                        let _ = reply.send(response);
+                    });
+                }
+            },
             Event::Status { mut report, reply } => {
                 self.fill_status(&mut report);
                 let _ = reply.send(*report);
@@ -270,6 +311,7 @@ impl Announcer {
             // A check removed or re-created by a reload: stale news.
             _ => return,
         }
+        self.state.update(Change::Check(name.to_string(), healthy));
         let now = self.now();
         let users = self.users.get(name).cloned().unwrap_or_default();
         self.apply(reason, |this| {
@@ -327,6 +369,8 @@ impl Announcer {
         let draining_before = matches!(self.drain, Drain::Draining { .. });
         change(self);
         let now = self.now();
+        let draining = matches!(self.drain, Drain::Draining { .. });
+        let mut changed = Vec::new();
         for entry in &self.entries {
             let after = self.effective(entry);
             let Some(&was) = before.get(&entry.vip.prefix) else {
@@ -341,12 +385,44 @@ impl Announcer {
                 self.metrics
                     .damping_penalty(&entry.vip.prefix.to_string(), entry.state.penalty(now));
             }
+            if was != after || entry.vip.damping.is_some() || draining != draining_before {
+                changed.push((entry.vip.prefix, self.saved_vip(entry, now)));
+            }
         }
-        let draining = matches!(self.drain, Drain::Draining { .. });
         if draining != draining_before {
             info!(draining, %reason, "graceful shutdown community {}", if draining { "added" } else { "removed" });
         }
         self.publish();
+        if !changed.is_empty() {
+            self.state.update(Change::Vips(changed));
+        }
+    }
+
+    /// What `entry` announces, as the state file keeps it.
+    fn saved_vip(&self, entry: &Entry, now: Duration) -> SavedVip {
+        SavedVip {
+            announce: self.effective(entry),
+            attributes: self.route(entry).map(|attrs| (*attrs).clone()),
+            penalty: entry.state.penalty(now),
+        }
+    }
+
+    /// Saves every VIP and check verdict, replacing what was saved: at
+    /// start and after a reload, when VIPs and checks may have come and
+    /// gone.
+    fn save_all(&self) {
+        let now = self.now();
+        let vips = self
+            .entries
+            .iter()
+            .map(|e| (e.vip.prefix, self.saved_vip(e, now)))
+            .collect();
+        let checks = self
+            .verdicts
+            .iter()
+            .map(|(name, verdict)| (name.clone(), verdict.healthy))
+            .collect();
+        self.state.update(Change::AllVips { vips, checks });
     }
 
     /// What `entry` announces now, all causes considered.
@@ -427,25 +503,26 @@ impl Announcer {
         }
     }
 
-    /// Writes the overrides to the state file; a failure is returned for
-    /// the operator to see, the override itself stays in force.
-    fn persist(&self) -> Result<(), String> {
-        self.state_file.save(&self.overrides).map_err(|err| {
-            error!(%err, "cannot save overrides");
-            err.to_string()
-        })
+    /// Queues the overrides for the state file; the future tells whether
+    /// they reached the disk. A failure is for the operator to see; the
+    /// override itself stays in force.
+    fn persist(&self) -> impl std::future::Future<Output = Result<(), String>> + Send + 'static {
+        self.state.save(Change::Overrides(self.overrides.clone()))
+    }
+}
+
+/// The verdict a check starts from: its saved one after a restart, else
+/// its configured `initial`.
+fn initial_verdict(check: &crate::config::Check, saved: &Saved, resume: bool) -> bool {
+    match saved.checks.get(&check.name) {
+        Some(&healthy) if resume => healthy,
+        _ => check.initially_healthy,
     }
 }
 
 /// The saved overrides of VIPs that are still configured.
-fn load_overrides(state_file: &StateFile, config: &Config) -> BTreeMap<IpNet, Override> {
-    let mut overrides = match state_file.load() {
-        Ok(overrides) => overrides,
-        Err(err) => {
-            error!(%err, "ignoring saved overrides: every VIP starts under its checks");
-            BTreeMap::new()
-        }
-    };
+fn restore_overrides(saved: &Saved, config: &Config) -> BTreeMap<IpNet, Override> {
+    let mut overrides = saved.overrides.clone();
     overrides.retain(|prefix, _| {
         let known = config.vips.iter().any(|v| v.prefix == *prefix);
         if !known {

@@ -13,9 +13,15 @@ use crate::control::protocol::{
 use crate::health::vip_state::Health;
 use crate::state_file::{Override, OverrideAction};
 
+/// The save of a change the operator made, to wait on before answering.
+pub(super) type Saving =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
+
 impl Announcer {
-    /// Carries out one operator request; nothing changes when it is refused.
-    pub(super) fn operator(&mut self, request: Request) -> Response {
+    /// Carries out one operator request; nothing changes when it is
+    /// refused. A request that changed the overrides also returns the
+    /// future of their save, for the answer to wait on.
+    pub(super) fn operator(&mut self, request: Request) -> (Response, Option<Saving>) {
         match request {
             Request::Withdraw { target, reason } => {
                 self.set_override(&target, Some(OverrideAction::Withdraw), reason)
@@ -24,12 +30,15 @@ impl Announcer {
                 self.set_override(&target, Some(OverrideAction::Announce), None)
             }
             Request::Auto { target } => self.set_override(&target, None, None),
-            Request::Drain { time } => self.start_drain(time),
-            Request::Undrain => self.undrain(),
-            Request::Status | Request::Reload => Response::Error {
-                code: ErrorCode::Internal,
-                message: format!("{} is not a VIP request", request.command()),
-            },
+            Request::Drain { time } => (self.start_drain(time), None),
+            Request::Undrain => (self.undrain(), None),
+            Request::Status | Request::Reload | Request::Restart => (
+                Response::Error {
+                    code: ErrorCode::Internal,
+                    message: format!("{} is not a VIP request", request.command()),
+                },
+                None,
+            ),
         }
     }
 
@@ -41,14 +50,15 @@ impl Announcer {
         target: &Target,
         action: Option<OverrideAction>,
         reason: Option<String>,
-    ) -> Response {
+    ) -> (Response, Option<Saving>) {
         let prefixes = match self.resolve(target) {
             Ok(prefixes) => prefixes,
             Err(message) => {
-                return Response::Error {
+                let refused = Response::Error {
                     code: ErrorCode::UnknownVip,
                     message,
-                }
+                };
+                return (refused, None);
             }
         };
         let since_unix = SystemTime::now()
@@ -90,12 +100,7 @@ impl Announcer {
         if undrain {
             message.push_str("; drain ended");
         }
-        if let Err(err) = self.persist() {
-            message.push_str(&format!(
-                " (not saved, so not kept across a restart: {err})"
-            ));
-        }
-        Response::Done { message }
+        (Response::Done { message }, Some(Box::pin(self.persist())))
     }
 
     /// The configured prefixes `target` names, or a message listing those

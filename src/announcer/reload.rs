@@ -73,7 +73,7 @@ impl Announcer {
                 .vips
                 .iter()
                 .map(|vip| {
-                    let fresh = Entry::new(vip, &config, &this.verdicts);
+                    let fresh = Entry::new(vip, &config, &this.verdicts, None);
                     match old.remove(&vip.prefix) {
                         Some(entry)
                             if entry.vip == *vip
@@ -92,11 +92,12 @@ impl Announcer {
                 .retain(|prefix, _| config.vips.iter().any(|v| v.prefix == *prefix));
             if this.overrides.len() != before {
                 // Best effort: the overrides of removed VIPs are gone
-                // either way; a failure is logged by persist().
-                let _ = this.persist();
+                // either way; the writer logs a failure.
+                drop(this.persist());
             }
             this.drain_time = config.daemon.drain_time;
         });
+        self.save_all();
     }
 
     /// Keeps the channels of surviving peers, in the new order, and makes

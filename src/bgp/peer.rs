@@ -26,7 +26,9 @@ use tokio::time::{timeout, Instant};
 use tracing::{debug, info, info_span, warn, Instrument};
 
 use super::adj_rib_out::{AdjRibOut, ExportPolicy};
-use super::fsm::{Action, DownReason, Input, Negotiated, Session, SessionConfig, State};
+use super::fsm::{
+    Action, DownReason, GracefulRestartConfig, Input, Negotiated, Session, SessionConfig, State,
+};
 use super::sockopt;
 use super::wire::{self, iana, Context, Family, Message, Notification, Update};
 use crate::config::{Global, Peer, PeerSecurity, RouterId};
@@ -61,8 +63,18 @@ pub struct PeerSnapshot {
     pub announced: usize,
 }
 
-/// The Cease a peer task closes its session with when told to stop.
-pub type StopSignal = watch::Receiver<Option<Notification>>;
+/// How a peer task is told to end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeerStop {
+    /// Withdraw every route, then close with this Cease.
+    Stop(Notification),
+    /// Leave the routes with the router (graceful restart) and close with
+    /// this shutdown message where a NOTIFICATION is sent at all.
+    Restart(String),
+}
+
+/// How a peer task ends, once the daemon says so.
+pub type StopSignal = watch::Receiver<Option<PeerStop>>;
 
 type ConnectFuture = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>>;
 
@@ -127,13 +139,16 @@ pub struct PeerTask {
 
 impl PeerTask {
     /// Prepares the task and returns it with the receiving end of its
-    /// status; nothing happens until [`PeerTask::run`]. Sending `Some`
-    /// Cease on `stop` ends the session with it (withdrawing first).
+    /// status; nothing happens until [`PeerTask::run`]. Sending a
+    /// [`PeerStop`] on `stop` ends the session. `restarting` sets the
+    /// Restart State bit of graceful restart in the first OPEN: this
+    /// daemon took over from one that restarted.
     pub fn new(
         peer: Peer,
         global: &Global,
         routes: watch::Receiver<Arc<RouteSet>>,
         stop: StopSignal,
+        restarting: bool,
         metrics: Metrics,
     ) -> (PeerTask, watch::Receiver<PeerSnapshot>) {
         let mut families = Vec::new();
@@ -156,9 +171,15 @@ impl PeerTask {
                 families,
                 connect_retry: peer.connect_retry,
                 connect_retry_max: peer.connect_retry_max,
-                graceful_restart: None,
-                restarting: false,
-                bfd: false,
+                // The N flag is always offered: with it a router keeps the
+                // routes across a restart that closes with a NOTIFICATION,
+                // and a stop still removes them by Hard Reset (RFC 8538).
+                graceful_restart: peer.graceful_restart.map(|gr| GracefulRestartConfig {
+                    restart_time: gr.restart_time,
+                    notification: true,
+                }),
+                restarting: restarting && peer.graceful_restart.is_some(),
+                bfd: peer.bfd.is_some(),
             },
             fastrand::u64(..),
         );
@@ -209,7 +230,12 @@ impl PeerTask {
                     Wakeup::RoutesChanged => self.sync_routes().await,
                 }
             }
-            self.stop().await;
+            let how = self.stop.borrow().clone();
+            match how {
+                Some(PeerStop::Restart(message)) => self.restart(message).await,
+                Some(PeerStop::Stop(cease)) => self.stop(cease).await,
+                None => self.stop(default_cease()).await,
+            }
         }
         .instrument(span)
         .await
@@ -564,24 +590,38 @@ impl PeerTask {
 
     /// Clean stop: withdraw explicitly, then Cease / Administrative
     /// Shutdown with a message the router can log (RFC 9003).
-    async fn stop(&mut self) {
+    async fn stop(&mut self, cease: Notification) {
         if let Some(policy) = self.policy.clone() {
             let updates = self.rib.withdraw_all(&policy);
             if let Err(err) = self.send_updates(updates).await {
                 debug!(%err, "could not withdraw before stopping");
             }
         }
-        let cease = self.stop.borrow().clone().unwrap_or_else(|| {
-            Notification::cease(
-                iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN,
-                SHUTDOWN_MESSAGE,
-            )
-        });
         info!(cease = %cease, "closing the session");
         let actions = self.session.handle(Input::Stop(cease));
         self.execute(actions).await;
         self.publish_status();
     }
+
+    /// Graceful restart of herald: no withdrawal; the FSM closes in the
+    /// way that leaves our routes with the router (RFC 4724, RFC 8538).
+    async fn restart(&mut self, message: String) {
+        info!(
+            routes = self.rib.len(),
+            "closing the session for a restart; the router keeps the routes"
+        );
+        let actions = self.session.handle(Input::Restart(message));
+        self.execute(actions).await;
+        self.publish_status();
+    }
+}
+
+/// The Cease of a stop nobody specified (the daemon went away).
+fn default_cease() -> Notification {
+    Notification::cease(
+        iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN,
+        SHUTDOWN_MESSAGE,
+    )
 }
 
 /// The shutdown communication of a clean stop of herald (RFC 9003 §2).

@@ -33,6 +33,7 @@ mod health_syntax;
 pub mod location;
 mod raw;
 mod validate;
+mod validate_continuity;
 mod validate_daemon;
 mod validate_health;
 mod validate_security;
@@ -80,6 +81,24 @@ pub struct Daemon {
     pub drain_on_stop: bool,
     /// Listen address of the Prometheus endpoint; off when `None`.
     pub metrics: Option<std::net::SocketAddr>,
+    /// What SIGTERM means: a stop (withdraw) or a restart (keep routes).
+    pub on_sigterm: OnSigterm,
+}
+
+/// `[global] on-sigterm`: whether SIGTERM ends the service on this host
+/// (withdraw everything) or restarts herald (the router keeps the routes
+/// through graceful restart). SIGINT is always a stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnSigterm {
+    /// Ask systemd: a restart when it is restarting herald's own unit and
+    /// the system is not shutting down; a stop otherwise, and whenever
+    /// systemd cannot be asked.
+    Auto,
+    /// Always a stop.
+    Stop,
+    /// A restart, unless the system is shutting down; for supervisors
+    /// other than systemd that restart herald after it exits.
+    Restart,
 }
 
 /// `[global]`: the local speaker.
@@ -135,6 +154,30 @@ pub struct Peer {
     pub next_hop_ipv6: Option<Ipv6Addr>,
     /// TCP MD5 signatures and TTL handling of the session.
     pub security: PeerSecurity,
+    /// Graceful restart (RFC 4724) advertised to this peer; `None` when
+    /// turned off.
+    pub graceful_restart: Option<GracefulRestart>,
+    /// BFD (RFC 5880, RFC 5881) with this peer; `None` when off.
+    pub bfd: Option<Bfd>,
+}
+
+/// How herald asks a peer to keep its routes while herald restarts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GracefulRestart {
+    /// Restart time advertised in the capability, 1..=4095 s: how long
+    /// the router keeps herald's routes while waiting for it to return.
+    pub restart_time: u16,
+}
+
+/// BFD timers of one peer (RFC 5880 §6.8.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bfd {
+    /// Desired Min TX Interval once the session is up.
+    pub min_tx: Duration,
+    /// Required Min RX Interval.
+    pub min_rx: Duration,
+    /// Detect Mult: missed packets before the peer is declared down.
+    pub multiplier: u8,
 }
 
 /// How a session's TCP connection is protected.

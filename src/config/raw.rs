@@ -76,6 +76,13 @@ pub(crate) struct RawGlobal {
     pub(crate) state_file: Option<Spanned<String>>,
     pub(crate) drain_time: Option<Spanned<Scalar>>,
     pub(crate) drain_on_stop: Option<Spanned<bool>>,
+    pub(crate) on_sigterm: Option<Spanned<String>>,
+    pub(crate) graceful_restart: Option<Spanned<bool>>,
+    pub(crate) restart_time: Option<Spanned<Scalar>>,
+    pub(crate) bfd: Option<Spanned<bool>>,
+    pub(crate) bfd_min_tx: Option<Spanned<Scalar>>,
+    pub(crate) bfd_min_rx: Option<Spanned<Scalar>>,
+    pub(crate) bfd_multiplier: Option<Spanned<i64>>,
 }
 
 impl RawGlobal {
@@ -88,6 +95,30 @@ impl RawGlobal {
             connect_retry_max: self.connect_retry_max.as_ref(),
         }
     }
+
+    /// The graceful-restart and BFD keys of this table.
+    pub(crate) fn continuity(&self) -> RawContinuity<'_> {
+        RawContinuity {
+            graceful_restart: self.graceful_restart.as_ref(),
+            restart_time: self.restart_time.as_ref(),
+            bfd: self.bfd.as_ref(),
+            bfd_min_tx: self.bfd_min_tx.as_ref(),
+            bfd_min_rx: self.bfd_min_rx.as_ref(),
+            bfd_multiplier: self.bfd_multiplier.as_ref(),
+        }
+    }
+}
+
+/// Graceful-restart and BFD keys, settable in `[global]` and overridden per
+/// `[[peer]]`.
+#[derive(Debug, Default)]
+pub(crate) struct RawContinuity<'a> {
+    pub(crate) graceful_restart: Option<&'a Spanned<bool>>,
+    pub(crate) restart_time: Option<&'a Spanned<Scalar>>,
+    pub(crate) bfd: Option<&'a Spanned<bool>>,
+    pub(crate) bfd_min_tx: Option<&'a Spanned<Scalar>>,
+    pub(crate) bfd_min_rx: Option<&'a Spanned<Scalar>>,
+    pub(crate) bfd_multiplier: Option<&'a Spanned<i64>>,
 }
 
 /// One `[[peer]]`.
@@ -111,6 +142,12 @@ pub(crate) struct RawPeer {
     pub(crate) password_file: Option<Spanned<String>>,
     pub(crate) ttl: Option<Spanned<i64>>,
     pub(crate) ttl_security: Option<Spanned<bool>>,
+    pub(crate) graceful_restart: Option<Spanned<bool>>,
+    pub(crate) restart_time: Option<Spanned<Scalar>>,
+    pub(crate) bfd: Option<Spanned<bool>>,
+    pub(crate) bfd_min_tx: Option<Spanned<Scalar>>,
+    pub(crate) bfd_min_rx: Option<Spanned<Scalar>>,
+    pub(crate) bfd_multiplier: Option<Spanned<i64>>,
 }
 
 impl RawPeer {
@@ -121,6 +158,18 @@ impl RawPeer {
             keepalive: self.keepalive.as_ref(),
             connect_retry: self.connect_retry.as_ref(),
             connect_retry_max: self.connect_retry_max.as_ref(),
+        }
+    }
+
+    /// The graceful-restart and BFD keys of this table.
+    pub(crate) fn continuity(&self) -> RawContinuity<'_> {
+        RawContinuity {
+            graceful_restart: self.graceful_restart.as_ref(),
+            restart_time: self.restart_time.as_ref(),
+            bfd: self.bfd.as_ref(),
+            bfd_min_tx: self.bfd_min_tx.as_ref(),
+            bfd_min_rx: self.bfd_min_rx.as_ref(),
+            bfd_multiplier: self.bfd_multiplier.as_ref(),
         }
     }
 }

@@ -17,6 +17,7 @@ use toml::Spanned;
 
 use super::error::{ConfigError, Position, Warning};
 use super::raw::{RawConfig, RawGlobal, RawPeer, Scalar, Tree};
+use super::validate_continuity::Continuity;
 use super::validate_timers::Timers;
 use super::validate_vip_health::HealthContext;
 use super::{duration, Config, Global, Peer, RouterId, Vip};
@@ -55,12 +56,13 @@ pub(crate) fn validate(
         return Err(v.error(0..0, "global", "missing required table [global]"));
     };
     let (global_config, global_timers) = v.global(global)?;
+    let global_continuity = v.continuity(global.get_ref().continuity(), "global")?;
     let mut peers = Vec::with_capacity(raw.peer.len());
     let mut by_name: HashMap<String, usize> = HashMap::new();
     let mut by_address: HashMap<(IpAddr, u16), usize> = HashMap::new();
     let mut peer_spans = Vec::with_capacity(raw.peer.len());
     for (index, raw_peer) in raw.peer.iter().enumerate() {
-        let peer = v.peer(index, raw_peer, &global_timers)?;
+        let peer = v.peer(index, raw_peer, &global_timers, &global_continuity)?;
         let name_span = raw_peer
             .get_ref()
             .name
@@ -317,6 +319,7 @@ impl Validator<'_> {
         index: usize,
         raw: &Spanned<RawPeer>,
         global_timers: &Timers,
+        global_continuity: &Continuity,
     ) -> Result<Peer, ConfigError> {
         let p = raw.get_ref();
         let key = |name: &str| format!("peer[{index}].{name}");
@@ -388,6 +391,8 @@ impl Validator<'_> {
         }
         let timers = self.timers(p.timers(), &format!("peer[{index}]"))?;
         let resolved = self.resolve(&timers, global_timers)?;
+        let continuity = self.continuity(p.continuity(), &format!("peer[{index}]"))?;
+        let (graceful_restart, bfd) = self.resolve_continuity(&continuity, global_continuity);
         Ok(Peer {
             name,
             address,
@@ -403,6 +408,8 @@ impl Validator<'_> {
             next_hop_ipv4,
             next_hop_ipv6,
             security: self.peer_security(index, raw)?,
+            graceful_restart,
+            bfd,
         })
     }
 

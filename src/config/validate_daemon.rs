@@ -75,6 +75,7 @@ impl Validator<'_> {
             drain_time,
             drain_on_stop,
             metrics,
+            on_sigterm: self.on_sigterm(global)?,
         })
     }
 

@@ -59,6 +59,9 @@ pub enum Request {
     },
     /// End a drain: health decides again.
     Undrain,
+    /// Restart the daemon in place, keeping its routes at the routers
+    /// (graceful restart) and its BFD sessions up.
+    Restart,
 }
 
 /// Which VIPs a command applies to.
@@ -169,6 +172,12 @@ pub struct StatusReport {
     pub pid: u32,
     /// Seconds since the daemon started.
     pub uptime_secs: u64,
+    /// When the daemon (this process image: a restart in place keeps the
+    /// pid) started, in milliseconds since the Unix epoch.
+    pub started_unix_ms: u64,
+    /// Whether it started as a graceful restart, taking over the routes
+    /// of the daemon before it.
+    pub restarted: bool,
     /// Path of the configuration file in use.
     pub config: String,
     /// Whether the host is being drained.
@@ -301,7 +310,7 @@ impl Request {
             ..WireRequest::default()
         };
         match self {
-            Request::Status | Request::Reload | Request::Undrain => {}
+            Request::Status | Request::Reload | Request::Undrain | Request::Restart => {}
             Request::Withdraw { target, reason } => {
                 set_target(&mut wire, target);
                 wire.reason = reason.clone();
@@ -323,7 +332,7 @@ impl Request {
             .map_err(|e| ProtocolError::bad_request(format!("invalid request: {e}")))?;
         let command = wire.command.as_str();
         let allowed: &[&str] = match command {
-            "status" | "reload" | "undrain" => &[],
+            "status" | "reload" | "undrain" | "restart" => &[],
             "withdraw" => &["vips", "all", "reason"],
             "announce" | "auto" => &["vips", "all"],
             "drain" => &["time_ms"],
@@ -351,6 +360,7 @@ impl Request {
             "status" => Request::Status,
             "reload" => Request::Reload,
             "undrain" => Request::Undrain,
+            "restart" => Request::Restart,
             "withdraw" => Request::Withdraw {
                 target: parse_target(wire.vips, wire.all)?,
                 reason: wire.reason,
@@ -377,6 +387,7 @@ impl Request {
             Request::Reload => "reload",
             Request::Drain { .. } => "drain",
             Request::Undrain => "undrain",
+            Request::Restart => "restart",
         }
     }
 }

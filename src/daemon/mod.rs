@@ -9,6 +9,7 @@
 //! closes every session with a Cease and removes the socket.
 
 mod reload;
+pub mod restart;
 mod tasks;
 
 use std::time::Duration;
@@ -17,7 +18,7 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::announcer::{Announcer, Event};
 use crate::bgp::fsm::State;
@@ -30,8 +31,9 @@ use crate::control::protocol::{
 use crate::control::server::{Command, ControlError, ControlSocket};
 use crate::health::probe::{Probe, ProbeError};
 use crate::metrics::{self, Metrics};
-use crate::state_file::StateFile;
+use crate::state_file::{unix_now, Change, ExitKind, ExitRecord, StateFile, StateWriter};
 use crate::systemd::Notifier;
+use restart::Ending;
 use tasks::{CheckHandle, PeerHandle};
 
 /// How long peers get to withdraw and send their Cease before exit.
@@ -65,11 +67,13 @@ pub enum DaemonError {
     },
 }
 
-/// Runs the daemon until SIGTERM or SIGINT.
+/// Runs the daemon until SIGTERM, SIGINT or `herald restart`; returns
+/// how it ended, [`Ending::Reexec`] asking the caller to execute herald
+/// again in this process.
 ///
 /// One thread is plenty: herald's work is waiting on sockets and timers,
 /// and a single-threaded runtime keeps its footprint and wake-ups small.
-pub fn run(config: Config) -> Result<(), DaemonError> {
+pub fn run(config: Config) -> Result<Ending, DaemonError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -85,9 +89,15 @@ struct Supervisor {
     /// Peer tasks told to stop (reload), awaited at shutdown.
     stopping: Vec<JoinHandle<()>>,
     events: mpsc::Sender<Event>,
+    /// Writes the state file (see `state_file::writer`).
+    state: StateWriter,
     metrics: Metrics,
     notifier: Notifier,
     started: Instant,
+    /// `started` on the wall clock, in milliseconds since the Unix epoch.
+    started_unix_ms: u64,
+    /// This daemon took over from one that restarted gracefully.
+    restarted: bool,
     /// Last check-task generation handed out (see [`Event::Check`]).
     generation: u64,
 }
@@ -99,7 +109,7 @@ struct Signals {
     hup: Signal,
 }
 
-async fn serve(config: Config) -> Result<(), DaemonError> {
+async fn serve(config: Config) -> Result<Ending, DaemonError> {
     // Signal handlers first: a stop request during start-up must not kill
     // the process before it could close its sessions.
     let install = |kind| signal(kind).map_err(DaemonError::Signals);
@@ -136,20 +146,45 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
         );
     }
     let state_file = StateFile::new(daemon.state_file.clone());
-    let (announcer, receivers) = Announcer::new(&config, state_file, metrics.clone());
+    let mut saved = state_file.load().unwrap_or_else(|err| {
+        error!(
+            err = %crate::errors::one_line(&err),
+            "ignoring the saved state: no overrides, and every VIP starts under its checks"
+        );
+        Default::default()
+    });
+    let resume = restart::resume(&saved, &config);
+    saved.exit = None;
+    let (state, state_task) = StateWriter::spawn(state_file, saved.clone());
+    let (announcer, receivers) = Announcer::new(
+        &config,
+        &saved,
+        resume.restarting,
+        state.clone(),
+        metrics.clone(),
+    );
     let announced = announcer.announced();
     let announcer_task = tokio::spawn(announcer.run(events_rx, shutdown_rx.clone()));
     let checks = config
         .checks
         .iter()
         .zip(probes)
-        .map(|(check, probe)| CheckHandle::spawn(check, probe, 0, &events, &metrics))
+        .map(|(check, probe)| {
+            let initial = saved
+                .checks
+                .get(&check.name)
+                .copied()
+                .filter(|_| resume.restarting);
+            CheckHandle::spawn(check, probe, 0, initial, &events, &metrics)
+        })
         .collect();
     let peers = config
         .peers
         .iter()
         .zip(receivers)
-        .map(|(peer, routes)| PeerHandle::spawn(peer, &config.global, routes, &metrics))
+        .map(|(peer, routes)| {
+            PeerHandle::spawn(peer, &config.global, routes, resume.restarting, &metrics)
+        })
         .collect();
     let (commands_tx, mut commands) = mpsc::channel(16);
     tokio::spawn(socket.serve(commands_tx, shutdown_rx.clone()));
@@ -166,9 +201,14 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
         checks,
         stopping: Vec::new(),
         events,
+        state,
         metrics,
         notifier: Notifier::from_env(),
         started: Instant::now(),
+        started_unix_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        restarted: resume.restarting,
         generation: 0,
         config,
     };
@@ -179,22 +219,52 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
         vips = sup.config.vips.len(),
         checks = sup.checks.len(),
         announced,
+        graceful_restart = resume.restarting,
+        start = %resume.why,
         "herald started"
     );
     sup.notifier.ready();
 
-    let cause = sup.main_loop(&mut signals, &mut commands).await;
-    info!(signal = cause, "shutting down");
-    sup.notifier.stopping();
-    if sup.config.daemon.drain_on_stop {
-        sup.drain_before_stop(&mut signals, &mut commands).await;
+    let (cause, ending) = sup.main_loop(&mut signals, &mut commands).await;
+    let kind = match ending {
+        Ending::Stop => {
+            info!(cause, "stopping: withdrawing every route");
+            sup.notifier.stopping();
+            if sup.config.daemon.drain_on_stop {
+                sup.drain_before_stop(&mut signals, &mut commands).await;
+            }
+            sup.stop().await;
+            ExitKind::Stop
+        }
+        Ending::Restart | Ending::Reexec => {
+            info!(
+                cause,
+                "restarting: the routers keep this host's routes meanwhile"
+            );
+            if ending == Ending::Reexec {
+                sup.notifier.reloading();
+                sup.notifier.status("restarting in place");
+            } else {
+                sup.notifier.stopping();
+            }
+            sup.restart().await;
+            ExitKind::Restart
+        }
+    };
+    let record = ExitRecord {
+        kind,
+        at_unix: unix_now(),
+    };
+    if let Err(err) = sup.state.save(Change::Exit(record)).await {
+        warn!(%err, "cannot record how herald ended; the next start will be a fresh one");
     }
-    sup.stop().await;
     // Ignore the error a send returns when every task has already ended.
     let _ = shutdown_tx.send(true);
     let _ = announcer_task.await;
-    info!("stopped");
-    Ok(())
+    drop(sup);
+    let _ = state_task.await;
+    info!(?ending, "stopped");
+    Ok(ending)
 }
 
 fn build_probes(checks: &[Check]) -> Result<Vec<Probe>, DaemonError> {
@@ -210,13 +280,13 @@ fn build_probes(checks: &[Check]) -> Result<Vec<Probe>, DaemonError> {
 }
 
 impl Supervisor {
-    /// Serves signals, commands and systemd until asked to stop; returns
-    /// the name of the signal that stopped it.
+    /// Serves signals, commands and systemd until asked to end; returns
+    /// what asked, and whether it is a stop or a restart.
     async fn main_loop(
         &mut self,
         signals: &mut Signals,
         commands: &mut mpsc::Receiver<Command>,
-    ) -> &'static str {
+    ) -> (&'static str, Ending) {
         let watchdog_every = self.notifier.watchdog_interval();
         let mut watchdog = tokio::time::interval(watchdog_every.unwrap_or(Duration::MAX));
         let mut status = tokio::time::interval(STATUS_EVERY);
@@ -224,13 +294,40 @@ impl Supervisor {
         let notify = self.notifier.enabled();
         loop {
             tokio::select! {
-                _ = signals.term.recv() => return "SIGTERM",
-                _ = signals.int.recv() => return "SIGINT",
+                _ = signals.term.recv() => {
+                    let ending = restart::sigterm_ending(self.config.daemon.on_sigterm).await;
+                    return ("SIGTERM", ending);
+                }
+                _ = signals.int.recv() => return ("SIGINT", Ending::Stop),
                 _ = signals.hup.recv() => match self.reload().await {
                     Ok(message) => info!(%message, "SIGHUP"),
                     Err(message) => warn!(%message, "SIGHUP: reload refused"),
                 },
-                Some(command) = commands.recv() => self.command(command).await,
+                Some(command) = commands.recv() => {
+                    if matches!(command.request, Request::Restart) {
+                        // The new process reads the file again: one that
+                        // would not start must not cost the routes.
+                        let answer = match Config::load(&self.config.source) {
+                            Ok(_) => Response::Done {
+                                message: "restarting in place".to_string(),
+                            },
+                            Err(err) => Response::Error {
+                                code: ErrorCode::InvalidConfig,
+                                message: format!(
+                                    "restart refused, the new daemon could not start: {}",
+                                    crate::errors::one_line(&err)
+                                ),
+                            },
+                        };
+                        let accepted = matches!(answer, Response::Done { .. });
+                        let _ = command.reply.send(answer);
+                        if accepted {
+                            return ("herald restart", Ending::Reexec);
+                        }
+                        continue;
+                    }
+                    self.command(command).await;
+                }
                 _ = watchdog.tick(), if watchdog_every.is_some() => self.notifier.watchdog(),
                 _ = status.tick(), if notify => {
                     let report = self.status_report().await;
@@ -272,6 +369,8 @@ impl Supervisor {
             version: env!("CARGO_PKG_VERSION").to_string(),
             pid: std::process::id(),
             uptime_secs: self.started.elapsed().as_secs(),
+            started_unix_ms: self.started_unix_ms,
+            restarted: self.restarted,
             config: self.config.source.display().to_string(),
             drain: DrainStatus::None,
             peers: self.peers.iter().map(peer_status).collect(),
@@ -326,16 +425,45 @@ impl Supervisor {
                     return;
                 }
                 Some(command) = commands.recv() => {
-                    if matches!(command.request, Request::Reload) {
+                    if matches!(command.request, Request::Reload | Request::Restart) {
                         let _ = command.reply.send(Response::Error {
                             code: ErrorCode::Internal,
-                            message: "herald is stopping; reload refused".to_string(),
+                            message: format!(
+                                "herald is stopping; {} refused",
+                                command.request.command()
+                            ),
                         });
                     } else {
                         self.command(command).await;
                     }
                 }
             }
+        }
+    }
+
+    /// Ends every task for a restart: checks at once, so that no verdict
+    /// changes what is saved; peers leave their routes with the routers
+    /// (graceful restart).
+    async fn restart(&mut self) {
+        self.checks.clear();
+        let mut waiting: Vec<JoinHandle<()>> = self
+            .peers
+            .drain(..)
+            .map(|peer| peer.restart(RESTART_MESSAGE))
+            .collect();
+        waiting.append(&mut self.stopping);
+        self.wait_for(waiting).await;
+    }
+
+    /// Waits for `tasks`, at most [`SHUTDOWN_GRACE`].
+    async fn wait_for(&mut self, tasks: Vec<JoinHandle<()>>) {
+        let all = async {
+            for task in tasks {
+                let _ = task.await;
+            }
+        };
+        if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
+            warn!(grace = ?SHUTDOWN_GRACE, "some sessions did not close in time; exiting anyway");
         }
     }
 
@@ -352,16 +480,12 @@ impl Supervisor {
             .map(|peer| peer.stop(cease.clone()))
             .collect();
         waiting.append(&mut self.stopping);
-        let all = async {
-            for task in waiting {
-                let _ = task.await;
-            }
-        };
-        if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
-            warn!(grace = ?SHUTDOWN_GRACE, "some sessions did not close in time; exiting anyway");
-        }
+        self.wait_for(waiting).await;
     }
 }
+
+/// The shutdown communication (RFC 9003) of a graceful restart.
+const RESTART_MESSAGE: &str = "herald is restarting; keep its routes (graceful restart)";
 
 fn peer_status(handle: &PeerHandle) -> PeerStatus {
     let snapshot = handle.status.borrow();

@@ -99,7 +99,14 @@ impl Supervisor {
             let handle = match (keep.remove(&check.name), fresh.remove(&check.name)) {
                 (_, Some(probe)) => {
                     self.generation += 1;
-                    CheckHandle::spawn(check, probe, self.generation, &self.events, &self.metrics)
+                    CheckHandle::spawn(
+                        check,
+                        probe,
+                        self.generation,
+                        None,
+                        &self.events,
+                        &self.metrics,
+                    )
                 }
                 (Some(kept), None) => kept,
                 (None, None) => continue,
@@ -159,6 +166,7 @@ impl Supervisor {
                     peer,
                     &config.global,
                     routes,
+                    false,
                     &self.metrics,
                 ));
             }

@@ -7,7 +7,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::announcer::Event;
-use crate::bgp::peer::{PeerSnapshot, PeerTask};
+use crate::bgp::peer::{PeerSnapshot, PeerStop, PeerTask};
 use crate::bgp::wire::Notification;
 use crate::config::{Check, Global, Peer};
 use crate::health::checker::{CheckSnapshot, CheckTask};
@@ -19,20 +19,28 @@ use crate::route::RouteSet;
 pub struct PeerHandle {
     pub peer: Peer,
     pub status: watch::Receiver<PeerSnapshot>,
-    stop: watch::Sender<Option<Notification>>,
+    stop: watch::Sender<Option<PeerStop>>,
     task: JoinHandle<()>,
 }
 
 impl PeerHandle {
-    /// Spawns the task of `peer`.
+    /// Spawns the task of `peer`; `restarting` as for [`PeerTask::new`].
     pub fn spawn(
         peer: &Peer,
         global: &Global,
         routes: watch::Receiver<Arc<RouteSet>>,
+        restarting: bool,
         metrics: &Metrics,
     ) -> PeerHandle {
         let (stop, stop_rx) = watch::channel(None);
-        let (task, status) = PeerTask::new(peer.clone(), global, routes, stop_rx, metrics.clone());
+        let (task, status) = PeerTask::new(
+            peer.clone(),
+            global,
+            routes,
+            stop_rx,
+            restarting,
+            metrics.clone(),
+        );
         PeerHandle {
             peer: peer.clone(),
             status,
@@ -45,7 +53,14 @@ impl PeerHandle {
     /// handle to wait for it.
     pub fn stop(self, cease: Notification) -> JoinHandle<()> {
         // The task may have ended already; then there is nothing to stop.
-        let _ = self.stop.send(Some(cease));
+        let _ = self.stop.send(Some(PeerStop::Stop(cease)));
+        self.task
+    }
+
+    /// Tells the task to close for a graceful restart of herald, leaving
+    /// its routes with the router; returns the handle to wait for it.
+    pub fn restart(self, message: &str) -> JoinHandle<()> {
+        let _ = self.stop.send(Some(PeerStop::Restart(message.to_string())));
         self.task
     }
 }
@@ -60,20 +75,23 @@ pub struct CheckHandle {
 
 impl CheckHandle {
     /// Spawns the task of `check`.
+    /// `initial` overrides the check's configured initial verdict (with
+    /// the verdict saved before a restart); the handle keeps the check as
+    /// configured, for reloads to compare against.
     pub fn spawn(
         check: &Check,
         probe: Probe,
         generation: u64,
+        initial: Option<bool>,
         events: &mpsc::Sender<Event>,
         metrics: &Metrics,
     ) -> CheckHandle {
-        let (task, status) = CheckTask::new(
-            check.clone(),
-            probe,
-            generation,
-            events.clone(),
-            metrics.clone(),
-        );
+        let mut running = check.clone();
+        if let Some(healthy) = initial {
+            running.initially_healthy = healthy;
+        }
+        let (task, status) =
+            CheckTask::new(running, probe, generation, events.clone(), metrics.clone());
         CheckHandle {
             check: check.clone(),
             generation,

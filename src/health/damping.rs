@@ -75,6 +75,24 @@ impl Damper {
         }
     }
 
+    /// A damper carrying `penalty` over from before a restart, as if the
+    /// last flap happened at `now`: suppressed if the penalty is above the
+    /// suppress limit, until it decays to the reuse limit. The time herald
+    /// was away is not counted, so a suppression lasts at most that much
+    /// longer than it would have.
+    pub fn resume(params: &Damping, penalty: u32, now: Duration) -> Damper {
+        let mut damper = Damper::new(params);
+        damper.penalty = f64::from(penalty).min(damper.ceiling());
+        damper.last = now;
+        damper.update_suppression(now);
+        damper
+    }
+
+    /// The parameters this damper was made with.
+    pub fn params(&self) -> &Damping {
+        &self.params
+    }
+
     /// Records one change of health at `now`; returns whether the VIP is
     /// (now) suppressed.
     pub fn flap(&mut self, now: Duration) -> bool {
@@ -85,6 +103,12 @@ impl Damper {
         let penalty = self.decayed(now) + f64::from(self.params.penalty);
         self.penalty = penalty.min(self.ceiling());
         self.last = now;
+        self.update_suppression(now);
+        self.suppressed(now)
+    }
+
+    /// Starts or extends suppression after the penalty changed at `now`.
+    fn update_suppression(&mut self, now: Duration) {
         if self.suppressed_since.is_none() && self.penalty > f64::from(self.params.suppress) {
             self.suppressed_since = Some(now);
         }
@@ -95,7 +119,6 @@ impl Damper {
                 .map_or(cap, |t| now.saturating_add(t).min(cap));
             self.release = Some(release);
         }
-        self.suppressed(now)
     }
 
     /// The penalty at `now`, after exponential decay since the last flap:

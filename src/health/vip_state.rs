@@ -47,7 +47,8 @@ impl fmt::Display for Health {
 }
 
 /// What herald sends for a VIP.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Announce {
     /// The route with the VIP's own attributes.
     Announced,
@@ -108,6 +109,19 @@ impl VipState {
             has_been_up: up,
             announce: if up { Announce::Announced } else { down },
         }
+    }
+
+    /// Carries a damping `penalty` over from before a restart, as if the
+    /// last flap happened at `now`; a penalty above the suppress limit
+    /// keeps the VIP down as it was. A VIP that had a penalty had been up.
+    pub fn resume(&mut self, penalty: u32, now: Duration) {
+        if let Some(damper) = &mut self.damper {
+            if penalty > 0 {
+                *damper = Damper::resume(damper.params(), penalty, now);
+                self.has_been_up = true;
+            }
+        }
+        self.announce = self.desired(now);
     }
 
     /// A check this VIP uses (position `slot` in `Vip::checks`) changed

@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-use herald::bgp::wire::{self, Context, Family, Message, Open, Update};
+use herald::bgp::wire::{self, Capability, Context, Family, Message, Open, Update};
 
 /// Longest any single step may take before the test fails.
 pub const STEP: Duration = Duration::from_secs(10);
@@ -67,14 +67,19 @@ impl RouterConn {
 
     /// The router's half of the OPEN exchange, up to Established.
     pub async fn establish(&mut self, hold_time: u16) -> Open {
+        self.establish_with(hold_time, &[]).await
+    }
+
+    /// [`RouterConn::establish`] with `extra` capabilities in the router's
+    /// OPEN, e.g. graceful restart.
+    pub async fn establish_with(&mut self, hold_time: u16, extra: &[Capability]) -> Open {
         let Message::Open(open) = self.recv().await else {
             panic!("expected OPEN first");
         };
         let families = [Family::Ipv4Unicast, Family::Ipv6Unicast];
-        self.send(Message::Open(Open::new(
-            ROUTER_ASN, hold_time, ROUTER_ID, &families,
-        )))
-        .await;
+        let mut ours = Open::new(ROUTER_ASN, hold_time, ROUTER_ID, &families);
+        ours.capabilities.extend_from_slice(extra);
+        self.send(Message::Open(ours)).await;
         self.send(Message::Keepalive).await;
         assert_eq!(self.recv().await, Message::Keepalive);
         self.ctx.four_octet_as = true;

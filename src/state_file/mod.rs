@@ -13,25 +13,47 @@
 //! ```json
 //! {
 //!   "version": 1,
+//!   "boot_id": "6f1c0c53-8a55-4b8e-9a1e-3f0f8e2b9c11",
 //!   "overrides": {
 //!     "192.0.2.10/32": {
 //!       "action": "withdraw",
 //!       "reason": "disk replacement, ticket 4711",
 //!       "since_unix": 1700000000
 //!     }
-//!   }
+//!   },
+//!   "vips": {
+//!     "192.0.2.20/32": {
+//!       "announce": "announced",
+//!       "attributes": { "origin": "igp", "med": 10, ... },
+//!       "penalty": 0
+//!     }
+//!   },
+//!   "checks": { "web": true },
+//!   "bfd": { "tor1": { "local_discr": 1234, ... } },
+//!   "exit": { "kind": "restart", "at_unix": 1700000100 }
 //! }
 //! ```
 //!
 //! * `version` is 1; a file with any other version is refused rather than
 //!   half understood.
+//! * `boot_id` is the kernel's boot ID when the file was written: state
+//!   from before a reboot is never taken for the state of a restart.
 //! * `overrides` maps each VIP prefix to its override: `action` is
 //!   `withdraw` (never announce, whatever the health checks say) or
 //!   `announce` (announce, whatever they say); `reason` is free text or
 //!   `null`; `since_unix` is when the override was set, in seconds since
 //!   the Unix epoch.
+//! * `vips` is what each VIP announced when the file was written, with
+//!   the attributes and the damping penalty; `checks` the verdict of each
+//!   check. After a restart herald starts from them, so that routers see
+//!   the same routes before and after (see `daemon::resume`).
+//! * `bfd` holds what a BFD session needs to carry on after a restart
+//!   without its peer noticing.
+//! * `exit` says how the last daemon ended: `restart` or `stop`. Absent
+//!   while a daemon runs, so after a crash.
 //! * Keys this version does not know are ignored, so a file written by a
-//!   newer herald that only added fields still loads after a downgrade.
+//!   newer herald that only added fields still loads after a downgrade;
+//!   every key but `version` may be missing.
 //!
 //! # Why the careful save
 //!
@@ -59,6 +81,13 @@ use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
+
+use crate::health::vip_state::Announce;
+use crate::route::RouteAttrs;
+
+mod writer;
+
+pub use writer::{Change, StateWriter};
 
 /// The only format version this herald reads and writes.
 const VERSION: u64 = 1;
@@ -130,18 +159,71 @@ pub enum StateError {
     },
 }
 
+/// Everything the file holds besides its version.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Saved {
+    /// The kernel's boot ID when the file was written (see [`boot_id`]).
+    #[serde(default)]
+    pub boot_id: Option<String>,
+    /// Operator overrides by VIP.
+    #[serde(default)]
+    pub overrides: BTreeMap<IpNet, Override>,
+    /// What each VIP announced.
+    #[serde(default)]
+    pub vips: BTreeMap<IpNet, SavedVip>,
+    /// The verdict of each check, by name.
+    #[serde(default)]
+    pub checks: BTreeMap<String, bool>,
+    /// How the last daemon ended; `None` while one runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit: Option<ExitRecord>,
+}
+
+/// What one VIP announced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedVip {
+    /// Announced, degraded or withdrawn.
+    pub announce: Announce,
+    /// The attributes of the announced route, or `None` when withdrawn.
+    #[serde(default)]
+    pub attributes: Option<RouteAttrs>,
+    /// The flap-damping penalty; 0 without damping.
+    #[serde(default)]
+    pub penalty: u32,
+}
+
+/// How a daemon ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExitKind {
+    /// It meant to come back at once and left its routes with the routers.
+    Restart,
+    /// It withdrew its routes and closed its sessions.
+    Stop,
+}
+
+/// The last words of a daemon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExitRecord {
+    /// Restart or stop.
+    pub kind: ExitKind,
+    /// When, in seconds since the Unix epoch.
+    pub at_unix: u64,
+}
+
 /// The file as written.
 #[derive(Serialize)]
 struct OnDiskRef<'a> {
     version: u64,
-    overrides: &'a BTreeMap<IpNet, Override>,
+    #[serde(flatten)]
+    saved: &'a Saved,
 }
 
 /// The file as read, once [`VersionOnly`] has vouched for the version.
 #[derive(Deserialize)]
 struct OnDisk {
-    #[serde(default)]
-    overrides: BTreeMap<IpNet, Override>,
+    #[serde(flatten)]
+    saved: Saved,
 }
 
 /// Just the version, to report an unknown version rather than the parse
@@ -168,16 +250,16 @@ impl StateFile {
         &self.path
     }
 
-    /// Reads the overrides.
+    /// Reads the saved state.
     ///
-    /// A missing file is a fresh host and yields no overrides. A file that
+    /// A missing file is a fresh host and yields an empty state. A file that
     /// cannot be read or parsed is an error naming the file; the caller is
     /// expected to log it loudly and start without overrides rather than
     /// not start at all.
-    pub fn load(&self) -> Result<BTreeMap<IpNet, Override>, StateError> {
+    pub fn load(&self) -> Result<Saved, StateError> {
         let bytes = match fs::read(&self.path) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Saved::default()),
             Err(source) => {
                 return Err(StateError::Read {
                     path: self.path.clone(),
@@ -197,14 +279,14 @@ impl StateFile {
             });
         }
         let file: OnDisk = serde_json::from_slice(&bytes).map_err(corrupt)?;
-        Ok(file.overrides)
+        Ok(file.saved)
     }
 
-    /// Replaces the file with `overrides`, atomically and durably.
+    /// Replaces the file with `saved`, atomically and durably.
     ///
     /// Creates the directory (mode 0750) if it is missing. The file gets
     /// mode 0640. On error the previous file is left as it was.
-    pub fn save(&self, overrides: &BTreeMap<IpNet, Override>) -> Result<(), StateError> {
+    pub fn save(&self, saved: &Saved) -> Result<(), StateError> {
         let dir = match self.path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
@@ -225,10 +307,10 @@ impl StateFile {
 
         let mut contents = serde_json::to_vec_pretty(&OnDiskRef {
             version: VERSION,
-            overrides,
+            saved,
         })
         .map_err(|e| StateError::Write {
-            step: "serialize overrides for",
+            step: "serialize the state for",
             path: self.path.clone(),
             source: e.into(),
         })?;
@@ -255,6 +337,22 @@ impl StateFile {
                 source,
             })
     }
+}
+
+/// The kernel's ID of the current boot, which changes at every boot; `None`
+/// where the kernel does not provide it.
+pub fn boot_id() -> Option<String> {
+    fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .map(|id| id.trim().to_string())
+        .filter(|id| !id.is_empty())
+}
+
+/// Seconds since the Unix epoch, 0 if the clock is before it.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Creates `dir` and its parents if missing, the last one with [`DIR_MODE`]
