@@ -68,6 +68,8 @@ fn status_json_has_the_documented_fields() {
             "drain",
             "peers",
             "pid",
+            "restarted",
+            "started_unix_ms",
             "uptime_secs",
             "version",
             "vips"

@@ -204,6 +204,7 @@ fn response_lines_are_pinned_because_scripts_read_them() {
         Response::Status(report).to_line(),
         concat!(
             r#"{"version":1,"ok":true,"result":{"version":"0.1.0","pid":4242,"uptime_secs":273605,"#,
+            r#""started_unix_ms":1700000000000,"restarted":false,"#,
             r#""config":"/etc/herald/herald.toml","drain":{"state":"draining","remaining_secs":12},"#,
             r#""peers":[{"name":"tor1","address":"198.51.100.1","asn":65001,"state":"Established","#,
             r#""uptime_secs":723,"hold_time":90,"last_error":null,"prefixes_announced":1}],"#,
