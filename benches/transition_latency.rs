@@ -146,6 +146,7 @@ async fn measure(vips: usize, logging: Logging) -> Outcome {
         receivers.remove(0),
         stop_rx,
         false,
+        None,
         Metrics::new(),
     );
     let peer_task = tokio::spawn(peer.run());

@@ -15,6 +15,9 @@
 //!
 //! | name | type | labels |
 //! |---|---|---|
+//! | `herald_bfd_packets_total` | counter | `peer`, `direction` (`sent`, `received`) |
+//! | `herald_bfd_session_down_total` | counter | `peer`; times the session left Up |
+//! | `herald_bfd_session_state` | gauge | `peer`; RFC 5880 codes: 0 AdminDown, 1 Down, 2 Init, 3 Up |
 //! | `herald_bgp_messages_total` | counter | `peer`, `direction` (`sent`, `received`), `type` (`OPEN`, `UPDATE`, ...) |
 //! | `herald_bgp_peer_established_timestamp_seconds` | gauge | `peer`; only while established |
 //! | `herald_bgp_peer_state` | gauge | `peer`; see [`Metrics::peer_state`] for the numbers |
@@ -70,6 +73,8 @@ pub struct Metrics {
 
 #[derive(Debug, Default)]
 struct Registry {
+    /// peer -> (state code, packets sent, packets received, times down).
+    bfd: BTreeMap<String, (u8, u64, u64, u64)>,
     /// (peer, direction, type) -> count.
     messages: BTreeMap<(String, &'static str, String), u64>,
     peer_states: BTreeMap<String, u8>,
@@ -111,6 +116,20 @@ impl Metrics {
             Some(since) => registry.established_since.insert(peer.to_owned(), since),
             None => registry.established_since.remove(peer),
         };
+    }
+
+    /// Records a BFD session's state (RFC 5880 §4.1 codes: 0 AdminDown,
+    /// 1 Down, 2 Init, 3 Up) and its counters.
+    pub fn bfd(&self, peer: &str, state: u8, counters: &crate::bfd::Counters) {
+        self.lock().bfd.insert(
+            peer.to_owned(),
+            (
+                state,
+                counters.packets_sent,
+                counters.packets_received,
+                counters.went_down,
+            ),
+        );
     }
 
     /// Counts one BGP message of type `kind` (`OPEN`, `UPDATE`, ...).
@@ -176,6 +195,41 @@ impl Metrics {
         let registry = self.lock();
         let mut out = Text::default();
 
+        out.family(
+            "herald_bfd_packets_total",
+            "counter",
+            "BFD Control packets exchanged with a peer, by direction.",
+            registry
+                .bfd
+                .iter()
+                .flat_map(|(peer, (_, sent, received, _))| {
+                    [
+                        (vec![("peer", peer.as_str()), ("direction", "sent")], sent),
+                        (
+                            vec![("peer", peer.as_str()), ("direction", "received")],
+                            received,
+                        ),
+                    ]
+                }),
+        );
+        out.family(
+            "herald_bfd_session_down_total",
+            "counter",
+            "Times a BFD session left Up.",
+            registry
+                .bfd
+                .iter()
+                .map(|(peer, (_, _, _, down))| (vec![("peer", peer.as_str())], down)),
+        );
+        out.family(
+            "herald_bfd_session_state",
+            "gauge",
+            "BFD session state: 0 AdminDown, 1 Down, 2 Init, 3 Up.",
+            registry
+                .bfd
+                .iter()
+                .map(|(peer, (state, ..))| (vec![("peer", peer.as_str())], state)),
+        );
         out.family(
             "herald_bgp_messages_total",
             "counter",

@@ -84,6 +84,8 @@ fn status_json_has_the_documented_fields() {
         [
             "address",
             "asn",
+            "bfd",
+            "graceful_restart",
             "hold_time",
             "last_error",
             "name",

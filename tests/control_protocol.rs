@@ -14,8 +14,9 @@ use tokio::task::JoinHandle;
 
 use herald::control::client::{self, ClientError};
 use herald::control::{
-    render_status, CheckStatus, Command, ControlError, ControlSocket, DrainStatus, ErrorCode,
-    OverrideStatus, PeerStatus, Request, Response, StatusReport, Target, VipStatus,
+    render_status, BfdStatus, CheckStatus, Command, ControlError, ControlSocket, DrainStatus,
+    ErrorCode, GracefulRestartStatus, OverrideStatus, PeerStatus, Request, Response, StatusReport,
+    Target, VipStatus,
 };
 
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -69,6 +70,24 @@ fn sample_report() -> StatusReport {
                 hold_time: Some(90),
                 last_error: None,
                 prefixes_announced: 1,
+                graceful_restart: Some(GracefulRestartStatus {
+                    peer_restart_time: 120,
+                    notification: true,
+                }),
+                bfd: Some(BfdStatus {
+                    state: "up".to_string(),
+                    remote_state: "up".to_string(),
+                    local_diag: "no diagnostic".to_string(),
+                    remote_diag: "no diagnostic".to_string(),
+                    local_discriminator: 7,
+                    remote_discriminator: 9,
+                    tx_interval_ms: Some(300),
+                    detect_time_ms: Some(900),
+                    since_secs: 723,
+                    packets_sent: 2400,
+                    packets_received: 2398,
+                    went_down: 0,
+                }),
             },
             PeerStatus {
                 name: "tor2".to_string(),
@@ -79,6 +98,8 @@ fn sample_report() -> StatusReport {
                 hold_time: None,
                 last_error: Some("connection refused".to_string()),
                 prefixes_announced: 0,
+                graceful_restart: None,
+                bfd: None,
             },
         ],
         vips: vec![
@@ -207,7 +228,12 @@ fn response_lines_are_pinned_because_scripts_read_them() {
             r#""started_unix_ms":1700000000000,"restarted":false,"#,
             r#""config":"/etc/herald/herald.toml","drain":{"state":"draining","remaining_secs":12},"#,
             r#""peers":[{"name":"tor1","address":"198.51.100.1","asn":65001,"state":"Established","#,
-            r#""uptime_secs":723,"hold_time":90,"last_error":null,"prefixes_announced":1}],"#,
+            r#""uptime_secs":723,"hold_time":90,"last_error":null,"prefixes_announced":1,"#,
+            r#""graceful_restart":{"peer_restart_time":120,"notification":true},"#,
+            r#""bfd":{"state":"up","remote_state":"up","local_diag":"no diagnostic","#,
+            r#""remote_diag":"no diagnostic","local_discriminator":7,"remote_discriminator":9,"#,
+            r#""tx_interval_ms":300,"detect_time_ms":900,"since_secs":723,"packets_sent":2400,"#,
+            r#""packets_received":2398,"went_down":0}}],"#,
             r#""vips":[{"prefix":"192.0.2.11/32","state":"withdrawn","health":"down","#,
             r#""override":{"action":"withdraw","reason":"disk replacement","since_unix":1700000000},"#,
             r#""peers":[],"penalty":1500,"suppressed":true,"checks":["web","db"]}],"checks":[]}}"#

@@ -90,6 +90,7 @@ prefix = "2001:db8:10::/128"
             routes,
             stop_rx,
             restarting,
+            None,
             Metrics::new(),
         );
         let task = tokio::spawn(task.run());

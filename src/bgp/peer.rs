@@ -30,7 +30,8 @@ use super::fsm::{
     Action, DownReason, GracefulRestartConfig, Input, Negotiated, Session, SessionConfig, State,
 };
 use super::sockopt;
-use super::wire::{self, iana, Context, Family, Message, Notification, Update};
+use super::wire::{self, iana, Context, Family, GracefulRestart, Message, Notification, Update};
+use crate::bfd::{self, SessionStatus};
 use crate::config::{Global, Peer, PeerSecurity, RouterId};
 use crate::deadline::sleep_opt;
 use crate::metrics::{Direction, Metrics};
@@ -61,6 +62,9 @@ pub struct PeerSnapshot {
     pub last_error: Option<String>,
     /// Prefixes the peer holds from us.
     pub announced: usize,
+    /// The peer's graceful restart capability and whether both sides set
+    /// the N flag, while a session is up.
+    pub graceful_restart: Option<(GracefulRestart, bool)>,
 }
 
 /// How a peer task is told to end.
@@ -95,6 +99,7 @@ struct Timers {
 /// What woke the task up.
 enum Wakeup {
     Shutdown,
+    Bfd,
     Connect(io::Result<TcpStream>),
     Read(io::Result<usize>),
     Timer(Timer),
@@ -125,6 +130,10 @@ pub struct PeerTask {
     session: Session,
     routes: watch::Receiver<Arc<RouteSet>>,
     stop: StopSignal,
+    /// The BFD session with the peer, if configured.
+    bfd: Option<watch::Receiver<SessionStatus>>,
+    /// Whether BFD lets the BGP session run (see [`bfd_permits`]).
+    bfd_permits: bool,
     status: watch::Sender<PeerSnapshot>,
     metrics: Metrics,
     connecting: Option<ConnectFuture>,
@@ -149,6 +158,7 @@ impl PeerTask {
         routes: watch::Receiver<Arc<RouteSet>>,
         stop: StopSignal,
         restarting: bool,
+        bfd: Option<watch::Receiver<SessionStatus>>,
         metrics: Metrics,
     ) -> (PeerTask, watch::Receiver<PeerSnapshot>) {
         let mut families = Vec::new();
@@ -179,7 +189,7 @@ impl PeerTask {
                     notification: true,
                 }),
                 restarting: restarting && peer.graceful_restart.is_some(),
-                bfd: peer.bfd.is_some(),
+                bfd: bfd.is_some(),
             },
             fastrand::u64(..),
         );
@@ -189,6 +199,7 @@ impl PeerTask {
             hold_time: None,
             last_error: None,
             announced: 0,
+            graceful_restart: None,
         });
         let task = PeerTask {
             peer,
@@ -196,6 +207,8 @@ impl PeerTask {
             session,
             routes,
             stop,
+            bfd,
+            bfd_permits: false,
             status,
             metrics,
             connecting: None,
@@ -215,9 +228,12 @@ impl PeerTask {
         async move {
             let start = self.session.handle(Input::Start);
             self.execute(start).await;
+            // A session resumed after a restart is Up from the start.
+            self.bfd_changed().await;
             loop {
                 match self.wait().await {
                     Wakeup::Shutdown => break,
+                    Wakeup::Bfd => self.bfd_changed().await,
                     Wakeup::Connect(result) => {
                         let input = match result {
                             Ok(stream) => self.connected(stream),
@@ -251,6 +267,7 @@ impl PeerTask {
             // A stop is never taken back, and a dropped sender means the
             // daemon is gone: either way, stop.
             _ = self.stop.changed() => Wakeup::Shutdown,
+            () = changed(self.bfd.as_mut()) => Wakeup::Bfd,
             result = maybe(self.connecting.as_mut()) => {
                 self.connecting = None;
                 Wakeup::Connect(result)
@@ -274,6 +291,38 @@ impl PeerTask {
                 Ok(()) => Wakeup::RoutesChanged,
                 Err(_) => Wakeup::Shutdown,
             },
+        }
+    }
+
+    /// Feeds a change of the BFD session to the FSM: a session that goes
+    /// down takes the BGP session down at once (RFC 5882 §4.3), one that
+    /// comes up lets it connect.
+    async fn bfd_changed(&mut self) {
+        let Some(bfd) = self.bfd.as_mut() else {
+            return;
+        };
+        let status = *bfd.borrow_and_update();
+        let snapshot = status.snapshot;
+        self.metrics.bfd(
+            &self.peer.name,
+            bfd_state_number(snapshot.state),
+            &snapshot.counters,
+        );
+        let permits = bfd_permits(&snapshot);
+        if permits == self.bfd_permits {
+            return;
+        }
+        self.bfd_permits = permits;
+        if permits {
+            info!(bfd = %snapshot.state, "BFD up: the session may run");
+            self.input(Input::BfdUp).await;
+        } else {
+            warn!(
+                bfd = %snapshot.state,
+                diag = %snapshot.local_diag,
+                "BFD down: closing the session"
+            );
+            self.input(Input::BfdDown).await;
         }
     }
 
@@ -360,6 +409,10 @@ impl PeerTask {
                 snapshot.established_at = Some((Instant::now(), SystemTime::now()));
             }
             snapshot.hold_time = self.session.negotiated().map(|n| n.hold_time);
+            snapshot.graceful_restart = self.session.negotiated().and_then(|n| {
+                let gr = n.peer_graceful_restart.clone()?;
+                Some((gr, n.notification_gr))
+            });
             before != (state, announced)
         });
         if changed {
@@ -670,6 +723,34 @@ async fn linger(mut conn: Connection) {
     };
     // Either outcome (peer closed, error, time up) ends the connection.
     let _ = timeout(LINGER, drain).await;
+}
+
+/// Whether BFD lets the BGP session run: while Up, and while the peer
+/// holds it administratively down, which RFC 5882 §3.2 says is not a
+/// failure of the path and must not take the client session down.
+fn bfd_permits(snapshot: &bfd::Snapshot) -> bool {
+    snapshot.state == bfd::State::Up || snapshot.remote_state == bfd::State::AdminDown
+}
+
+/// BFD state as a metric value: the wire codes of RFC 5880 §4.1.
+fn bfd_state_number(state: bfd::State) -> u8 {
+    match state {
+        bfd::State::AdminDown => 0,
+        bfd::State::Down => 1,
+        bfd::State::Init => 2,
+        bfd::State::Up => 3,
+    }
+}
+
+/// Waits for the next change of a BFD session, if there is one; a session
+/// whose task is gone never changes again.
+async fn changed(bfd: Option<&mut watch::Receiver<SessionStatus>>) {
+    if let Some(bfd) = bfd {
+        if bfd.changed().await.is_ok() {
+            return;
+        }
+    }
+    std::future::pending().await
 }
 
 /// Awaits the future if there is one, else never completes.

@@ -28,8 +28,9 @@ pub mod server;
 
 pub use client::{request, ClientError};
 pub use protocol::{
-    CheckStatus, DrainStatus, ErrorCode, OverrideStatus, PeerStatus, ProtocolError, Request,
-    Response, StatusReport, Target, VipStatus, PROTOCOL_VERSION,
+    BfdStatus, CheckStatus, DrainStatus, ErrorCode, GracefulRestartStatus, OverrideStatus,
+    PeerStatus, ProtocolError, Request, Response, StatusReport, Target, VipStatus,
+    PROTOCOL_VERSION,
 };
 pub use render::render_status;
 pub use server::{Command, ControlError, ControlSocket};

@@ -225,6 +225,49 @@ pub struct PeerStatus {
     pub last_error: Option<String>,
     /// Prefixes currently announced to this peer.
     pub prefixes_announced: usize,
+    /// Graceful restart as the peer offered it, while a session is up and
+    /// both sides advertised the capability.
+    pub graceful_restart: Option<GracefulRestartStatus>,
+    /// The BFD session with the peer; absent unless `bfd` is configured.
+    pub bfd: Option<BfdStatus>,
+}
+
+/// The peer's side of graceful restart (RFC 4724, RFC 8538).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GracefulRestartStatus {
+    /// The restart time the peer advertised, in seconds.
+    pub peer_restart_time: u16,
+    /// Both sides set the N flag: a restart of herald closes with Cease /
+    /// Administrative Reset and a stop with Hard Reset (RFC 8538).
+    pub notification: bool,
+}
+
+/// One BFD session (RFC 5880 §6.8.1 state variables and counters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BfdStatus {
+    /// "admin-down", "down", "init" or "up".
+    pub state: String,
+    /// The state the peer last reported, same names.
+    pub remote_state: String,
+    /// Why our session last left Up, e.g. "control detection time expired".
+    pub local_diag: String,
+    /// The diagnostic the peer last reported.
+    pub remote_diag: String,
+    /// bfd.LocalDiscr.
+    pub local_discriminator: u32,
+    /// bfd.RemoteDiscr; 0 while the peer is unknown.
+    pub remote_discriminator: u32,
+    /// Negotiated transmit interval in milliseconds, while sending.
+    pub tx_interval_ms: Option<u64>,
+    /// Detection time in milliseconds, while the peer is known.
+    pub detect_time_ms: Option<u64>,
+    /// Seconds in the current state.
+    pub since_secs: u64,
+    /// Packets sent and received since the session was created.
+    pub packets_sent: u64,
+    pub packets_received: u64,
+    /// Times the session left Up.
+    pub went_down: u64,
 }
 
 /// One service address.

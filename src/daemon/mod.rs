@@ -21,12 +21,14 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tracing::{error, info, warn};
 
 use crate::announcer::{Announcer, Event};
+use crate::bfd::{Mux, SessionHandle};
 use crate::bgp::fsm::State;
 use crate::bgp::peer::SHUTDOWN_MESSAGE;
 use crate::bgp::wire::{iana, Notification};
 use crate::config::{location, Check, Config};
 use crate::control::protocol::{
-    CheckStatus, DrainStatus, ErrorCode, PeerStatus, Request, Response, StatusReport,
+    BfdStatus, CheckStatus, DrainStatus, ErrorCode, GracefulRestartStatus, PeerStatus, Request,
+    Response, StatusReport,
 };
 use crate::control::server::{Command, ControlError, ControlSocket};
 use crate::health::probe::{Probe, ProbeError};
@@ -59,6 +61,8 @@ pub enum DaemonError {
     Signals(#[source] std::io::Error),
     #[error("control socket")]
     Control(#[source] ControlError),
+    #[error("BFD")]
+    Bfd(#[source] std::io::Error),
     #[error("cannot listen for metrics on {address}")]
     Metrics {
         address: std::net::SocketAddr,
@@ -85,6 +89,8 @@ pub fn run(config: Config) -> Result<Ending, DaemonError> {
 struct Supervisor {
     config: Config,
     peers: Vec<PeerHandle>,
+    /// The BFD endpoint, once any peer runs BFD.
+    bfd: Option<Mux>,
     checks: Vec<CheckHandle>,
     /// Peer tasks told to stop (reload), awaited at shutdown.
     stopping: Vec<JoinHandle<()>>,
@@ -178,14 +184,34 @@ async fn serve(config: Config) -> Result<Ending, DaemonError> {
             CheckHandle::spawn(check, probe, 0, initial, &events, &metrics)
         })
         .collect();
-    let peers = config
-        .peers
-        .iter()
-        .zip(receivers)
-        .map(|(peer, routes)| {
-            PeerHandle::spawn(peer, &config.global, routes, resume.restarting, &metrics)
-        })
-        .collect();
+    let bfd = match config.peers.iter().any(|p| p.bfd.is_some()) {
+        true => Some(Mux::bind().await.map_err(DaemonError::Bfd)?),
+        false => None,
+    };
+    let mut peers = Vec::with_capacity(config.peers.len());
+    for (peer, routes) in config.peers.iter().zip(receivers) {
+        let session = match &bfd {
+            Some(mux) => {
+                let resume = saved
+                    .bfd
+                    .get(&peer.name)
+                    .copied()
+                    .filter(|_| resume.restarting);
+                tasks::bfd_session(mux, peer, resume)
+                    .await
+                    .map_err(DaemonError::Bfd)?
+            }
+            None => None,
+        };
+        peers.push(PeerHandle::spawn(
+            peer,
+            &config.global,
+            routes,
+            resume.restarting,
+            session,
+            &metrics,
+        ));
+    }
     let (commands_tx, mut commands) = mpsc::channel(16);
     tokio::spawn(socket.serve(commands_tx, shutdown_rx.clone()));
     if let Some(listener) = metrics_listener {
@@ -198,6 +224,7 @@ async fn serve(config: Config) -> Result<Ending, DaemonError> {
 
     let mut sup = Supervisor {
         peers,
+        bfd,
         checks,
         stopping: Vec::new(),
         events,
@@ -226,6 +253,8 @@ async fn serve(config: Config) -> Result<Ending, DaemonError> {
     sup.notifier.ready();
 
     let (cause, ending) = sup.main_loop(&mut signals, &mut commands).await;
+    // BFD sessions kept running through a restart, until the process ends.
+    let mut carried = Vec::new();
     let kind = match ending {
         Ending::Stop => {
             info!(cause, "stopping: withdrawing every route");
@@ -247,7 +276,12 @@ async fn serve(config: Config) -> Result<Ending, DaemonError> {
             } else {
                 sup.notifier.stopping();
             }
-            sup.restart().await;
+            carried = sup.restart().await;
+            let sessions = carried
+                .iter()
+                .filter_map(|(name, bfd)| Some((name.clone(), bfd.resume_state()?)))
+                .collect();
+            sup.state.update(Change::Bfd(sessions));
             ExitKind::Restart
         }
     };
@@ -264,6 +298,7 @@ async fn serve(config: Config) -> Result<Ending, DaemonError> {
     drop(sup);
     let _ = state_task.await;
     info!(?ending, "stopped");
+    drop(carried);
     Ok(ending)
 }
 
@@ -443,16 +478,22 @@ impl Supervisor {
 
     /// Ends every task for a restart: checks at once, so that no verdict
     /// changes what is saved; peers leave their routes with the routers
-    /// (graceful restart).
-    async fn restart(&mut self) {
+    /// (graceful restart). Returns the BFD sessions by peer name, still
+    /// running, for their state to be saved and for the caller to keep
+    /// until the process ends.
+    async fn restart(&mut self) -> Vec<(String, SessionHandle)> {
         self.checks.clear();
-        let mut waiting: Vec<JoinHandle<()>> = self
-            .peers
-            .drain(..)
-            .map(|peer| peer.restart(RESTART_MESSAGE))
-            .collect();
+        let mut waiting: Vec<JoinHandle<()>> = Vec::new();
+        let mut carried = Vec::new();
+        for peer in self.peers.drain(..) {
+            let name = peer.peer.name.clone();
+            let (task, bfd) = peer.restart(RESTART_MESSAGE);
+            waiting.push(task);
+            carried.extend(bfd.map(|bfd| (name, bfd)));
+        }
         waiting.append(&mut self.stopping);
         self.wait_for(waiting).await;
+        carried
     }
 
     /// Waits for `tasks`, at most [`SHUTDOWN_GRACE`].
@@ -490,6 +531,17 @@ const RESTART_MESSAGE: &str = "herald is restarting; keep its routes (graceful r
 fn peer_status(handle: &PeerHandle) -> PeerStatus {
     let snapshot = handle.status.borrow();
     PeerStatus {
+        graceful_restart: snapshot
+            .graceful_restart
+            .as_ref()
+            .map(|(gr, notification)| GracefulRestartStatus {
+                peer_restart_time: gr.restart_time,
+                notification: *notification,
+            }),
+        bfd: handle
+            .bfd
+            .as_ref()
+            .map(|bfd| bfd_status(&bfd.status().borrow())),
         name: handle.peer.name.clone(),
         address: handle.peer.address.to_string(),
         asn: handle.peer.asn,
@@ -500,6 +552,35 @@ fn peer_status(handle: &PeerHandle) -> PeerStatus {
         hold_time: snapshot.hold_time,
         last_error: snapshot.last_error.clone(),
         prefixes_announced: snapshot.announced,
+    }
+}
+
+fn bfd_status(status: &crate::bfd::SessionStatus) -> BfdStatus {
+    let s = &status.snapshot;
+    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    BfdStatus {
+        state: bfd_state_name(s.state).to_string(),
+        remote_state: bfd_state_name(s.remote_state).to_string(),
+        local_diag: s.local_diag.to_string(),
+        remote_diag: s.remote_diag.to_string(),
+        local_discriminator: s.local_discr,
+        remote_discriminator: s.remote_discr,
+        tx_interval_ms: s.tx_interval.map(millis),
+        detect_time_ms: s.detection_time.map(millis),
+        since_secs: status.since.elapsed().as_secs(),
+        packets_sent: s.counters.packets_sent,
+        packets_received: s.counters.packets_received,
+        went_down: s.counters.went_down,
+    }
+}
+
+/// BFD state names as the status JSON spells them.
+fn bfd_state_name(state: crate::bfd::State) -> &'static str {
+    match state {
+        crate::bfd::State::AdminDown => "admin-down",
+        crate::bfd::State::Down => "down",
+        crate::bfd::State::Init => "init",
+        crate::bfd::State::Up => "up",
     }
 }
 

@@ -11,13 +11,14 @@
 use std::collections::{HashMap, HashSet};
 
 use tokio::sync::oneshot;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
-use super::tasks::{CheckHandle, PeerHandle};
+use super::tasks::{self, CheckHandle, PeerHandle};
 use super::{build_probes, Supervisor};
 use crate::announcer::{Event, Reload};
+use crate::bfd::{Mux, SessionHandle};
 use crate::bgp::wire::{iana, Notification};
-use crate::config::Config;
+use crate::config::{Config, Peer};
 use crate::errors::one_line;
 
 impl Supervisor {
@@ -38,6 +39,12 @@ impl Supervisor {
         let (config, warnings) = Config::load(&self.config.source).map_err(|err| one_line(&err))?;
         for warning in &warnings {
             warn!("{warning}");
+        }
+        if self.bfd.is_none() && config.peers.iter().any(|p| p.bfd.is_some()) {
+            let mux = Mux::bind()
+                .await
+                .map_err(|err| format!("cannot start BFD: {err}"))?;
+            self.bfd = Some(mux);
         }
         if config.daemon.socket != self.config.daemon.socket
             || config.daemon.socket_mode != self.config.daemon.socket_mode
@@ -151,7 +158,9 @@ impl Supervisor {
                     continue;
                 }
             }
-            if let Some(handle) = old.remove(&peer.name) {
+            let mut bfd = None;
+            if let Some(mut handle) = old.remove(&peer.name) {
+                bfd = carry_bfd(&mut handle, peer);
                 let cease = Notification::cease(
                     iana::cease_subcode::OTHER_CONFIGURATION_CHANGE,
                     "herald configuration changed",
@@ -161,12 +170,23 @@ impl Supervisor {
             } else {
                 started += 1;
             }
+            if bfd.is_none() {
+                if let Some(mux) = &self.bfd {
+                    bfd = tasks::bfd_session(mux, peer, None)
+                        .await
+                        .unwrap_or_else(|err| {
+                            error!(err = %one_line(&err), "the session runs without BFD");
+                            None
+                        });
+                }
+            }
             if let Some(routes) = receivers.remove(&index) {
                 self.peers.push(PeerHandle::spawn(
                     peer,
                     &config.global,
                     routes,
                     false,
+                    bfd,
                     &self.metrics,
                 ));
             }
@@ -191,4 +211,21 @@ impl Supervisor {
         self.config = config;
         Ok(message)
     }
+}
+
+/// The BFD session of a peer whose BGP session a reload resets, kept for
+/// the new task when BFD stays on towards the same address: its new
+/// timers go through a Poll Sequence (RFC 5880 §6.8.3) and the router's
+/// BFD session never goes down.
+fn carry_bfd(old: &mut PeerHandle, new: &Peer) -> Option<SessionHandle> {
+    let settings = tasks::bfd_settings(new)?;
+    let same_path = old.peer.address == new.address && old.peer.local_address == new.local_address;
+    if !same_path {
+        return None;
+    }
+    let bfd = old.take_bfd()?;
+    if let Err(err) = bfd.set_timers(settings) {
+        warn!(%err, peer = %new.name, "new BFD timers refused; keeping the old ones");
+    }
+    Some(bfd)
 }

@@ -82,6 +82,7 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use crate::bfd::ResumeState;
 use crate::health::vip_state::Announce;
 use crate::route::RouteAttrs;
 
@@ -174,6 +175,9 @@ pub struct Saved {
     /// The verdict of each check, by name.
     #[serde(default)]
     pub checks: BTreeMap<String, bool>,
+    /// BFD sessions to resume after a restart, by peer name.
+    #[serde(default)]
+    pub bfd: BTreeMap<String, ResumeState>,
     /// How the last daemon ended; `None` while one runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit: Option<ExitRecord>,

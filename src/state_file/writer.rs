@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use tracing::error;
 
 use super::{boot_id, ExitRecord, Override, Saved, SavedVip, StateFile};
+use crate::bfd::ResumeState;
 
 /// One change to the saved state.
 #[derive(Debug)]
@@ -37,6 +38,8 @@ pub enum Change {
     },
     /// A check's verdict.
     Check(String, bool),
+    /// The BFD sessions to resume, by peer, replacing what was saved.
+    Bfd(BTreeMap<String, ResumeState>),
     /// How the daemon is ending.
     Exit(ExitRecord),
 }
@@ -122,6 +125,7 @@ fn apply(state: &mut Saved, change: Change) {
         Change::Check(name, healthy) => {
             state.checks.insert(name, healthy);
         }
+        Change::Bfd(sessions) => state.bfd = sessions,
         Change::Exit(record) => state.exit = Some(record),
     }
 }
