@@ -10,6 +10,7 @@
 //! Needs root, iproute2 and BIRD 2; skipped without them, except under CI.
 //! The FRR tests (zebra, bgpd and bfdd as the router) need FRR 8 too, and
 //! skip without it even under CI, which installs only BIRD.
+//! The tests of herald's BFD are ignored until herald supports it.
 
 mod support;
 
@@ -28,6 +29,9 @@ use support::wait::{wait_until, SETTLE};
 const VIP: &str = "192.0.2.10/32";
 /// The hold time of the tests without BFD, at both ends.
 const HOLD_SECS: u16 = 6;
+/// herald's BFD settings, the same timers as the router's.
+const BFD_KEYS: &str = "graceful-restart = true\nbfd = true\nbfd-min-tx = \"300ms\"\n\
+                        bfd-min-rx = \"300ms\"\nbfd-multiplier = 3\n";
 
 fn ms(d: Duration) -> u128 {
     d.as_millis()
@@ -224,6 +228,106 @@ fn without_bfd_the_router_keeps_a_frozen_or_cut_off_host_until_its_hold_timer_ex
     }
 }
 
+/// Waits until herald-hN reports its BFD session with the router up, and
+/// BIRD its session with the host; returns herald's view of it.
+fn wait_bfd_up(f: &mut Fleet, index: u8) -> serde_json::Value {
+    let name = Fleet::name(index);
+    let addr = f.addr(usize::from(index) - 1);
+    let result = wait_until(Duration::from_secs(15), Duration::from_millis(100), || {
+        let report = herald::status_json(&f.lab, &name)?;
+        let bfd = herald::peer_status(&report, "r1")
+            .map(|p| p["bfd"].clone())
+            .unwrap_or_default();
+        let router = f.bird.bfd_state(addr);
+        if bfd["state"] == "up" && router.as_deref() == Some("Up") {
+            Ok(bfd)
+        } else {
+            Err(format!("{name}: bfd {bfd}; BIRD: {router:?}"))
+        }
+    });
+    result.unwrap_or_else(|why| panic!("{why}\n{}\n{}", f.bird.bfd_sessions(), f.diagnostics()))
+}
+
+#[test]
+#[ignore = "needs BFD support"]
+fn bfd_takes_a_frozen_or_cut_off_host_out_within_a_second() {
+    if !support::lab_available("interop_bfd") {
+        return;
+    }
+    let mut f = fleet(Some(BfdSpec::FAST), BFD_KEYS, None);
+    for index in 1..=3 {
+        let bfd = wait_bfd_up(&mut f, index);
+        eprintln!("herald-h{index}: bfd {bfd}");
+    }
+    let fig = measure(&mut f, Duration::from_secs(10));
+    eprintln!(
+        "with BFD (300 ms x 3): the router kept a frozen herald's next hop {} ms, a \
+         cut-off host's {} ms; back {} ms after SIGCONT, {} ms after reconnecting",
+        ms(fig.frozen_kept),
+        ms(fig.cut_kept),
+        ms(fig.frozen_back),
+        ms(fig.cut_back)
+    );
+    // What took each host out is BFD, not the hold timer.
+    let log = f.bird.log(&f.lab);
+    for proto in ["h1_v4", "h2_v4"] {
+        assert!(
+            support::bird::log_count(&log, proto, "BFD session down") >= 1,
+            "BIRD did not log a BFD session down for {proto}:\n{log}"
+        );
+    }
+    for (what, kept) in [("frozen", fig.frozen_kept), ("cut off", fig.cut_kept)] {
+        assert!(
+            kept < Duration::from_secs(2),
+            "{what}: the dead next hop stayed {kept:?} with BFD at 300 ms x 3"
+        );
+    }
+    // Both sessions are back and BFD is up again everywhere.
+    for index in 1..=3 {
+        wait_bfd_up(&mut f, index);
+    }
+}
+
+#[test]
+#[ignore = "needs BFD and graceful restart support"]
+fn bfd_sessions_stay_up_across_herald_restart() {
+    if !support::lab_available("interop_bfd") {
+        return;
+    }
+    let mut f = fleet(Some(BfdSpec::FAST), BFD_KEYS, None);
+    wait_bfd_up(&mut f, 1);
+    let h1 = f.addr(0);
+    let watch = RouteWatch::start(&f.lan.router, VIP, Duration::from_secs(120));
+    for round in 1..=2 {
+        let start = Instant::now();
+        let out = herald::ctl(&f.lab, &Fleet::name(1), &["restart"]);
+        assert_eq!(
+            out.code,
+            Some(0),
+            "herald restart: {out:?}\n{}",
+            f.diagnostics()
+        );
+        let bfd = wait_bfd_up(&mut f, 1);
+        eprintln!(
+            "herald restart #{round} with BFD: answered after {} ms; bfd {bfd}",
+            ms(start.elapsed())
+        );
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    let history = watch.stop();
+    let log = f.bird.log(&f.lab);
+    let downs = support::bird::log_count(&log, "h1_v4", "BFD session down");
+    let absence = history.absence(h1);
+    eprintln!(
+        "across two restarts: h1 absent {} times ({} ms); BIRD's BFD down events for h1: \
+         {downs}",
+        absence.count,
+        ms(absence.total)
+    );
+    assert_eq!(absence.count, 0, "{}", history.describe());
+    assert_eq!(downs, 0, "BIRD saw h1's BFD session go down:\n{log}");
+}
+
 /// FRR's daemons are not part of the lab's usual tools (CI installs only
 /// BIRD): the FRR tests skip without them, also under CI.
 fn frr_available(test: &str) -> bool {
@@ -291,15 +395,19 @@ impl FrrFleet {
         let want: Hops = hosts.iter().map(|&i| self.addr(i)).collect();
         let start = Instant::now();
         let router = self.lan.router.clone();
+        let lab = &mut self.lab;
         let result = wait_until(timeout, Duration::from_millis(20), || {
+            if let Some(dead) = lab.unexpected_exits() {
+                return Ok(Err(dead));
+            }
             let got = next_hops(&router, VIP).unwrap_or_default();
             if got == want {
-                Ok(())
+                Ok(Ok(()))
             } else {
                 Err(format!("{VIP}: next hops {got:?}, want {want:?}"))
             }
         });
-        if let Err(why) = result {
+        if let Ok(Err(why)) | Err(why) = result {
             panic!(
                 "{why}\n{}\n=== logs\n{}",
                 self.frr.describe(),
@@ -351,5 +459,47 @@ fn frr_as_the_router_installs_every_host_through_nexthop_objects() {
         left.is_some_and(|l| l < Duration::from_secs(2)),
         "{}",
         history.describe()
+    );
+}
+
+#[test]
+#[ignore = "needs BFD support"]
+fn frr_bfdd_takes_a_frozen_host_out_within_a_second() {
+    if !frr_available("interop_bfd") {
+        return;
+    }
+    let mut f = FrrFleet::start(BFD_KEYS);
+    let h1 = f.addr(0);
+    let up = wait_until(
+        Duration::from_secs(15),
+        Duration::from_millis(100),
+        || match f.frr.bfd_state(h1) {
+            Some(state) if state == "up" => Ok(()),
+            other => Err(format!("bfdd: {other:?}")),
+        },
+    );
+    if let Err(why) = up {
+        panic!("{why}\n{}\n{}", f.frr.describe(), f.lab.log_tails(30));
+    }
+    let watch = RouteWatch::start(&f.lan.router, VIP, Duration::from_secs(60));
+    let frozen = Instant::now();
+    f.lab.signal(f.heralds[0], "STOP");
+    f.wait_hops(&[1, 2], Duration::from_secs(10));
+    let resumed = Instant::now();
+    f.lab.signal(f.heralds[0], "CONT");
+    f.wait_hops(&[0, 1, 2], SETTLE);
+    let history = watch.stop();
+    let kept = history
+        .left_after(h1, frozen)
+        .unwrap_or_else(|| panic!("h1 never left:\n{}", history.describe()));
+    let back = history.back_after(h1, resumed);
+    eprintln!(
+        "FRR bfdd (300 ms x 3): the router kept a frozen herald's next hop {} ms; back \
+         {back:?} after SIGCONT",
+        ms(kept)
+    );
+    assert!(
+        kept < Duration::from_secs(2),
+        "the frozen host's next hop stayed {kept:?}"
     );
 }
