@@ -60,6 +60,9 @@ fn bird_config(lan: &StarLan, hold: Option<u16>) -> String {
                 asn: HOST_AS,
             })
             .collect(),
+        graceful_restart: false,
+        bfd: None,
+        hold_time: None,
     };
     let config = bird::ecmp_router_config(&spec);
     match hold {

@@ -30,6 +30,36 @@ pub struct RouterSpec {
     pub local_v4: IpAddr,
     pub local_v6: IpAddr,
     pub neighbors: Vec<Neighbor>,
+    /// `graceful restart on` (RFC 4724 helper: keep a restarting
+    /// speaker's routes, marked stale, until it is back and has sent
+    /// End-of-RIB or its restart time is over) instead of `off`.
+    pub graceful_restart: bool,
+    /// A `protocol bfd` and `bfd on` in every BGP session: a BFD session
+    /// per neighbour, and the BGP session is shut down when it goes down.
+    pub bfd: Option<BfdSpec>,
+    /// `hold time` offered to every host (BIRD's default is 240 s); the
+    /// negotiated hold time is the smaller offer.
+    pub hold_time: Option<u16>,
+}
+
+/// The router's BFD timers (RFC 5880): it sends every `min_tx_ms` (when
+/// the peer accepts that rate), asks for no more than one packet every
+/// `min_rx_ms`, and declares the session down after `multiplier` missed
+/// intervals.
+#[derive(Clone, Copy, Debug)]
+pub struct BfdSpec {
+    pub min_tx_ms: u32,
+    pub min_rx_ms: u32,
+    pub multiplier: u32,
+}
+
+impl BfdSpec {
+    /// The usual fast timers: 300 ms x 3, a verdict within 0.9 s.
+    pub const FAST: BfdSpec = BfdSpec {
+        min_tx_ms: 300,
+        min_rx_ms: 300,
+        multiplier: 3,
+    };
 }
 
 /// BIRD's config for `spec`.
@@ -47,8 +77,21 @@ pub struct RouterSpec {
 /// - `error wait time 1, 5`: a speaker that restarts is accepted again
 ///   after 1-5 s, not 60-300 s. `connect retry time` matters only if
 ///   `passive` is turned off.
-/// - `graceful restart off`: a speaker that dies without a NOTIFICATION
-///   loses its routes at once instead of leaving them stale.
+/// - `graceful restart off` (the default of [`RouterSpec`]): a speaker
+///   that dies without a NOTIFICATION loses its routes at once instead of
+///   leaving them stale. With [`RouterSpec::graceful_restart`] it is
+///   `graceful restart on` plus `long lived graceful restart off`: BIRD
+///   keeps the routes of a speaker that advertised the capability and
+///   closed its connection, for the restart time the speaker advertised,
+///   and never keeps them after a hold timer expiry (which only long-lived
+///   graceful restart, RFC 9494, would do).
+/// - With [`RouterSpec::bfd`]: `protocol bfd` with the timers on every
+///   interface and `bfd on` in the BGP template; without it BIRD runs no
+///   BFD at all. A session whose BFD peer never answers stays up: BIRD
+///   acts only on a BFD session going from up to down.
+/// - With either: `debug { states, events }` in the BGP template, so that
+///   BIRD's log shows every session's state changes and graceful restarts
+///   ("Neighbor graceful restart detected", "... done").
 pub fn ecmp_router_config(spec: &RouterSpec) -> String {
     let mut conf = format!(
         "\
@@ -77,6 +120,41 @@ protocol kernel kernel6 {{
 ",
         router_id = spec.router_id,
     );
+    if let Some(bfd) = spec.bfd {
+        let _ = write!(
+            conf,
+            "
+protocol bfd {{
+    interface \"*\" {{
+        min rx interval {rx} ms;
+        min tx interval {tx} ms;
+        multiplier {mult};
+    }};
+}}
+",
+            rx = bfd.min_rx_ms,
+            tx = bfd.min_tx_ms,
+            mult = bfd.multiplier,
+        );
+    }
+    let mut session_options = String::new();
+    if spec.graceful_restart {
+        session_options
+            .push_str("    graceful restart on;\n    long lived graceful restart off;\n");
+    } else {
+        session_options.push_str("    graceful restart off;\n");
+    }
+    if spec.bfd.is_some() {
+        session_options.push_str("    bfd on;\n");
+    }
+    if spec.graceful_restart || spec.bfd.is_some() {
+        // So that the log shows each session's state changes, graceful
+        // restarts and their end (BIRD traces them only when asked).
+        session_options.push_str("    debug { states, events };\n");
+    }
+    if let Some(secs) = spec.hold_time {
+        let _ = writeln!(session_options, "    hold time {secs};");
+    }
     for (family, local) in [("ipv4", spec.local_v4), ("ipv6", spec.local_v6)] {
         let _ = write!(
             conf,
@@ -86,8 +164,7 @@ template bgp host_{family} {{
     passive on;
     error wait time 1, 5;
     connect retry time 1;
-    graceful restart off;
-    {family} {{
+{session_options}    {family} {{
         import all;
         export none;
     }};
@@ -203,4 +280,59 @@ impl Bird {
         hops.sort();
         hops
     }
+}
+
+/// Sessions and BIRD's own account of them.
+impl Bird {
+    /// The state of protocol `name` and when it entered it, from `birdc
+    /// show protocols NAME`: e.g. `("Established", "12:00:01.123")`. A
+    /// session reset changes the time. Empty strings if BIRD does not
+    /// answer.
+    pub fn session(&self, name: &str) -> (String, String) {
+        let text = self.birdc(&["show", "protocols", name]).unwrap_or_default();
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_default();
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let field = |i: usize| fields.get(i).copied().unwrap_or_default().to_string();
+        (field(5), field(4))
+    }
+
+    /// `show protocols all NAME`, or why it could not be read.
+    pub fn protocol_all(&self, name: &str) -> String {
+        self.birdc(&["show", "protocols", "all", name])
+            .unwrap_or_else(|why| why)
+    }
+
+    /// `show bfd sessions`, or why it could not be read.
+    pub fn bfd_sessions(&self) -> String {
+        self.birdc(&["show", "bfd", "sessions"])
+            .unwrap_or_else(|why| why)
+    }
+
+    /// The state BIRD's BFD gives the session with `neighbor` (`"Up"`,
+    /// `"Down"`, `"Init"`, `"AdminDown"`), if it lists one.
+    pub fn bfd_state(&self, neighbor: IpAddr) -> Option<String> {
+        let text = self.bfd_sessions();
+        let addr = neighbor.to_string();
+        text.lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|f| f.first() == Some(&addr.as_str()))
+            .and_then(|f| f.get(2).map(|s| s.to_string()))
+    }
+
+    /// BIRD's log so far (`log stderr all` goes to the lab's log file).
+    pub fn log(&self, lab: &Lab) -> String {
+        lab.log_tail(self.proc, 1_000_000)
+    }
+}
+
+/// How many lines of `log` are about protocol `name` and contain `what`
+/// (e.g. `"Neighbor graceful restart detected"`).
+pub fn log_count(log: &str, name: &str, what: &str) -> usize {
+    let prefix = format!("{name}: ");
+    log.lines()
+        .filter(|l| l.contains(&prefix) && l.contains(what))
+        .count()
 }

@@ -2,8 +2,9 @@
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use super::daemon::{self, Outcome};
 use super::netlab::{Lab, ProcId};
 
 /// The herald binary Cargo built for this test run.
@@ -28,6 +29,10 @@ pub struct HeraldSpec {
     pub vip_keys: String,
     /// Tables appended to the file (e.g. `[[check]]`).
     pub extra: String,
+    /// Keys added to `[global]` (e.g. `bfd = true`).
+    pub global_keys: String,
+    /// `hold-time` in `[global]`; `"9s"` when not given.
+    pub hold_time: Option<String>,
 }
 
 /// The TOML config for `spec`.
@@ -37,11 +42,14 @@ pub fn config(spec: &HeraldSpec) -> String {
 [global]
 asn = {}
 router-id = \"auto\"
-hold-time = \"9s\"
+hold-time = \"{}\"
 connect-retry = \"1s\"
 connect-retry-max = \"2s\"
+{}
 ",
-        spec.asn
+        spec.asn,
+        spec.hold_time.as_deref().unwrap_or("9s"),
+        spec.global_keys,
     );
     for peer in &spec.peers {
         let _ = write!(
@@ -112,4 +120,53 @@ pub fn spawn_text(lab: &mut Lab, ns: &str, name: &str, text: &str) -> ProcId {
         Path::new(BIN),
         &["run".as_ref(), "--config".as_ref(), conf.as_os_str()],
     )
+}
+
+/// The config file [`spawn`] and [`spawn_text`] write for `name`.
+pub fn config_path(lab: &Lab, name: &str) -> PathBuf {
+    lab.dir().join(format!("{name}.toml"))
+}
+
+/// Runs `herald run --config CONFIG` from the binary at `bin` in `ns`,
+/// with its log in `<log_name>.log`: a second run of a daemon with the
+/// config (and so the socket and state file) of a first one, or a run
+/// from a copy of the binary.
+pub fn spawn_config(lab: &mut Lab, ns: &str, log_name: &str, bin: &Path, config: &Path) -> ProcId {
+    lab.spawn(
+        ns,
+        log_name,
+        bin,
+        &["run".as_ref(), "--config".as_ref(), config.as_os_str()],
+    )
+}
+
+/// Runs the one-shot command `herald ARGS... --socket SOCKET` against the
+/// daemon called `name` (killed if it takes more than 20 s).
+pub fn ctl(lab: &Lab, name: &str, args: &[&str]) -> Outcome {
+    let socket = socket(lab, name);
+    let mut all: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+    all.push("--socket".as_ref());
+    all.push(socket.as_os_str());
+    daemon::run(&all)
+}
+
+/// `herald status --json` of the daemon called `name`, as untyped JSON
+/// (so that tests can read fields this version of the report may lack).
+pub fn status_json(lab: &Lab, name: &str) -> Result<serde_json::Value, String> {
+    let out = ctl(lab, name, &["status", "--json"]);
+    if out.code != Some(0) {
+        return Err(format!(
+            "status exited with {:?}: {}{}",
+            out.code, out.stdout, out.stderr
+        ));
+    }
+    serde_json::from_str(&out.stdout).map_err(|e| format!("status --json: {e}: {}", out.stdout))
+}
+
+/// The entry of peer `peer` in a `status --json` report.
+pub fn peer_status<'a>(report: &'a serde_json::Value, peer: &str) -> Option<&'a serde_json::Value> {
+    report["peers"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"].as_str() == Some(peer))
 }

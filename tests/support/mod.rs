@@ -7,6 +7,13 @@
 //! - [`topology`]: the standard LAN, one router and N hosts on a bridge.
 //! - [`bird`]: BIRD 2 as the router: config, start, `birdc` queries.
 //! - [`herald`]: herald's config for a lab host, and starting it.
+//! - [`specs`]: the usual router and hosts, and [`specs::Fleet`], a router
+//!   with N hosts running herald, ready.
+//! - [`flows`]: TCP flows from a client through the router to the hosts,
+//!   each connection's serving host and breakage recorded.
+//! - [`frr`]: FRR (zebra, bgpd, bfdd) as the router instead of BIRD.
+//! - [`route_watch`]: samples the router's kernel route for a prefix every
+//!   10 ms and records each change of its next hops.
 //! - [`wait`]: bounded polling.
 //!
 //! Each test crate includes this module with `mod support;` and uses only
@@ -15,8 +22,11 @@
 
 pub mod bird;
 pub mod daemon;
+pub mod flows;
+pub mod frr;
 pub mod herald;
 pub mod netlab;
+pub mod route_watch;
 pub mod router;
 pub mod specs;
 pub mod topology;
@@ -58,6 +68,26 @@ pub fn lab_available(test: &str) -> bool {
             false
         }
     }
+}
+
+/// [`lab_available`], and also the programs `tools` (e.g. `python3` for
+/// the flows): `true` when the test should go on; without them it prints
+/// "skipped: ..." and returns `false`, except under CI, where it panics.
+pub fn lab_available_with(test: &str, tools: &[&str]) -> bool {
+    if !lab_available(test) {
+        return false;
+    }
+    let Some(missing) = tools.iter().find(|t| find_program(t).is_none()) else {
+        return true;
+    };
+    if std::env::var_os("CI").is_some() {
+        panic!("{test}: cannot run in CI: `{missing}` is not installed");
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {test}: `{missing}` is not installed"
+    );
+    false
 }
 
 fn is_root() -> bool {

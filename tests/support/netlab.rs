@@ -223,6 +223,11 @@ impl Lab {
         out: File,
         err: File,
     ) -> ProcId {
+        // A daemon must not take the test runner's service manager for its
+        // own.
+        for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] {
+            command.env_remove(name);
+        }
         let child = command
             .stdin(Stdio::null())
             .stdout(out)

@@ -1,11 +1,15 @@
 //! The lab's usual cast: the router in AS 65000 and hosts in AS 65001, as
-//! BIRD and herald configurations.
+//! BIRD and herald configurations, and [`Fleet`]: that router running BIRD
+//! and N hosts running herald, all sharing one VIP.
 
 use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
-use super::bird::{Neighbor, RouterSpec};
-use super::herald::{HeraldSpec, Peer};
-use super::topology::{StarLan, ROUTER_V4, ROUTER_V6};
+use super::bird::{self, Bird, Neighbor, RouterSpec};
+use super::herald::{self, HeraldSpec, Peer};
+use super::netlab::{kernel_route, Lab, ProcId};
+use super::topology::{self, Host, StarLan, ROUTER_V4, ROUTER_V6};
+use super::wait::{wait_until, SETTLE};
 
 /// The router's ASN.
 pub const ROUTER_AS: u32 = 65000;
@@ -35,6 +39,9 @@ pub fn router(lan: &StarLan, ipv6: bool) -> RouterSpec {
         local_v4: ROUTER_V4.into(),
         local_v6: ROUTER_V6.into(),
         neighbors,
+        graceful_restart: false,
+        bfd: None,
+        hold_time: None,
     }
 }
 
@@ -50,5 +57,113 @@ pub fn herald(vips: &[&str]) -> HeraldSpec {
         }],
         vips: vips.iter().map(|v| v.to_string()).collect(),
         ..HeraldSpec::default()
+    }
+}
+
+/// A router running BIRD and hosts running herald, every host with the VIP
+/// on its `lo` and one IPv4 session to the router (protocols `hN_v4`).
+pub struct Fleet {
+    pub lab: Lab,
+    pub lan: StarLan,
+    pub bird: Bird,
+    pub bird_config: String,
+    pub vip: String,
+    /// herald on each host, in host order.
+    pub heralds: Vec<ProcId>,
+}
+
+impl Fleet {
+    /// Builds the fleet: `router` adjusts the router (e.g. turns graceful
+    /// restart on), `herald_spec` gives each host's herald; then waits
+    /// until the router's kernel route for `vip` has every host.
+    pub fn start(
+        hosts: u8,
+        vip: &str,
+        router: impl FnOnce(&mut RouterSpec),
+        herald_spec: impl Fn(&Host) -> HeraldSpec,
+    ) -> Fleet {
+        let mut lab = Lab::new();
+        let lan = topology::star(&mut lab, hosts);
+        for host in &lan.hosts {
+            host.add_vip(vip);
+        }
+        let mut spec = self::router(&lan, false);
+        router(&mut spec);
+        let bird_config = bird::ecmp_router_config(&spec);
+        let bird = bird::start(&mut lab, &lan.router, "bird", &bird_config);
+        let heralds = lan
+            .hosts
+            .iter()
+            .map(|h| herald::spawn(&mut lab, &h.ns, &Fleet::name(h.index), &herald_spec(h)))
+            .collect();
+        let mut fleet = Fleet {
+            lab,
+            lan,
+            bird,
+            bird_config,
+            vip: vip.to_string(),
+            heralds,
+        };
+        let all = fleet.hops(&[]);
+        fleet.wait_hops(&all, SETTLE);
+        fleet
+    }
+
+    /// The name (log, config, socket) of host `index`'s herald (1-based).
+    pub fn name(index: u8) -> String {
+        format!("herald-h{index}")
+    }
+
+    /// The LAN address of host `i` (0-based).
+    pub fn addr(&self, i: usize) -> IpAddr {
+        self.lan.hosts[i].v4.into()
+    }
+
+    /// The LAN addresses of every host except those at `except` (0-based).
+    pub fn hops(&self, except: &[usize]) -> Vec<IpAddr> {
+        (0..self.lan.hosts.len())
+            .filter(|i| !except.contains(i))
+            .map(|i| self.addr(i))
+            .collect()
+    }
+
+    /// Waits until the router's kernel route for the VIP has exactly the
+    /// next hops `want` (none: no route); returns how long that took, or
+    /// panics with the router's and every process's state, at once if a
+    /// process exited on its own.
+    pub fn wait_hops(&mut self, want: &[IpAddr], timeout: Duration) -> Duration {
+        let start = Instant::now();
+        let mut want = want.to_vec();
+        want.sort();
+        let (router, vip) = (self.lan.router.clone(), self.vip.clone());
+        let lab = &mut self.lab;
+        let result = wait_until(timeout, Duration::from_millis(20), || {
+            if let Some(dead) = lab.unexpected_exits() {
+                return Ok(Err(dead));
+            }
+            let got = kernel_route(&router, &vip);
+            let matches = match &got {
+                None => want.is_empty(),
+                Some(hops) => !want.is_empty() && *hops == want,
+            };
+            if matches {
+                Ok(Ok(()))
+            } else {
+                Err(format!("{vip}: next hops {got:?}, want {want:?}"))
+            }
+        });
+        if let Ok(Err(why)) | Err(why) = result {
+            panic!("{why}\n{}", self.diagnostics());
+        }
+        start.elapsed()
+    }
+
+    /// BIRD's protocols and every process's state and log tail.
+    pub fn diagnostics(&mut self) -> String {
+        format!(
+            "\n=== birdc show protocols all\n{}\n=== logs\n{}",
+            self.bird.protocols_all(),
+            self.lab.log_tails(30)
+        )
     }
 }

@@ -12,6 +12,13 @@
 //! The router forwards (IPv4 and IPv6) with rp_filter off; each host has a
 //! default route through the router. VIPs are added per test with
 //! [`Host::add_vip`].
+//!
+//! [`add_client`] adds a client network for traffic through the router,
+//! on its own link:
+//!
+//! ```text
+//!   client (eth0) 203.0.113.2/24 ---- router (c1) 203.0.113.1/24
+//! ```
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -20,6 +27,9 @@ use super::netlab::{self, Lab};
 /// The router's addresses on the LAN.
 pub const ROUTER_V4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
 pub const ROUTER_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x100, 0, 0, 0, 0, 1);
+/// The router's and the client's address on the client link.
+pub const CLIENT_GW_V4: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 1);
+pub const CLIENT_V4: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 2);
 
 pub struct StarLan {
     /// The router's namespace.
@@ -98,4 +108,39 @@ pub fn star(lab: &mut Lab, hosts: u8) -> StarLan {
         })
         .collect();
     StarLan { router, hosts }
+}
+
+/// The client of [`add_client`].
+pub struct Client {
+    pub ns: String,
+    pub v4: Ipv4Addr,
+}
+
+/// Adds a client namespace linked to `lan`'s router by a veth pair (`c1`
+/// at the router, `eth0` at the client), with a default route through the
+/// router, which already forwards.
+pub fn add_client(lab: &mut Lab, lan: &StarLan) -> Client {
+    let ns = lab.add_netns("c1");
+    netlab::ip(
+        &lan.router,
+        &[
+            "link", "add", "c1", "type", "veth", "peer", "name", "eth0", "netns", &ns,
+        ],
+    );
+    netlab::ip(&lan.router, &["link", "set", "c1", "up"]);
+    netlab::ip(&ns, &["link", "set", "eth0", "up"]);
+    netlab::add_addr(&lan.router, "c1", &format!("{CLIENT_GW_V4}/24"));
+    netlab::add_addr(&ns, "eth0", &format!("{CLIENT_V4}/24"));
+    netlab::ip(
+        &ns,
+        &[
+            "-4",
+            "route",
+            "add",
+            "default",
+            "via",
+            &CLIENT_GW_V4.to_string(),
+        ],
+    );
+    Client { ns, v4: CLIENT_V4 }
 }
