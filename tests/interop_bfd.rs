@@ -249,7 +249,7 @@ fn wait_bfd_up(f: &mut Fleet, index: u8) -> serde_json::Value {
 }
 
 #[test]
-#[ignore = "needs BFD support"]
+
 fn bfd_takes_a_frozen_or_cut_off_host_out_within_a_second() {
     if !support::lab_available("interop_bfd") {
         return;
@@ -289,7 +289,7 @@ fn bfd_takes_a_frozen_or_cut_off_host_out_within_a_second() {
 }
 
 #[test]
-#[ignore = "needs BFD and graceful restart support"]
+
 fn bfd_sessions_stay_up_across_herald_restart() {
     if !support::lab_available("interop_bfd") {
         return;
@@ -463,7 +463,7 @@ fn frr_as_the_router_installs_every_host_through_nexthop_objects() {
 }
 
 #[test]
-#[ignore = "needs BFD support"]
+
 fn frr_bfdd_takes_a_frozen_host_out_within_a_second() {
     if !frr_available("interop_bfd") {
         return;

@@ -341,7 +341,7 @@ fn herald_restart(f: &mut Fleet, index: u8, pid: u32) -> Duration {
 }
 
 #[test]
-#[ignore = "needs graceful restart support"]
+
 fn herald_restart_keeps_the_next_hop_and_every_connection() {
     let Some(mut f) = fleet("interop_restart", gr_on, GR_KEYS) else {
         return;
@@ -394,7 +394,7 @@ fn exe(pid: u32) -> String {
 }
 
 #[test]
-#[ignore = "needs graceful restart support"]
+
 fn sigterm_with_on_sigterm_restart_and_a_new_run_keep_the_next_hop_and_every_connection() {
     let keys = format!("{GR_KEYS}on-sigterm = \"restart\"\n");
     let Some(mut f) = fleet("interop_restart", gr_on, &keys) else {
@@ -485,7 +485,7 @@ fn sigterm_with_on_sigterm_restart_and_a_new_run_keep_the_next_hop_and_every_con
 }
 
 #[test]
-#[ignore = "needs graceful restart support"]
+
 fn sigterm_with_on_sigterm_stop_or_auto_withdraws_at_once() {
     if !support::lab_available("interop_restart") {
         return;
