@@ -8,9 +8,8 @@
 //! here, 90-240 s in practice); with BFD at 300 ms x 3 the promise is
 //! under a second. Every test prints its figures (`-- --nocapture`).
 //! Needs root, iproute2 and BIRD 2; skipped without them, except under CI.
-//! The FRR tests (zebra, bgpd and bfdd as the router) need FRR 8 too, and
-//! skip without it even under CI, which installs only BIRD.
-//! The tests of herald's BFD are ignored until herald supports it.
+//! The FRR tests (zebra, bgpd and bfdd as the router) need FRR 8 too;
+//! CI installs it, so there they fail rather than skip without it.
 
 mod support;
 
@@ -249,7 +248,6 @@ fn wait_bfd_up(f: &mut Fleet, index: u8) -> serde_json::Value {
 }
 
 #[test]
-
 fn bfd_takes_a_frozen_or_cut_off_host_out_within_a_second() {
     if !support::lab_available("interop_bfd") {
         return;
@@ -289,7 +287,6 @@ fn bfd_takes_a_frozen_or_cut_off_host_out_within_a_second() {
 }
 
 #[test]
-
 fn bfd_sessions_stay_up_across_herald_restart() {
     if !support::lab_available("interop_bfd") {
         return;
@@ -328,13 +325,17 @@ fn bfd_sessions_stay_up_across_herald_restart() {
     assert_eq!(downs, 0, "BIRD saw h1's BFD session go down:\n{log}");
 }
 
-/// FRR's daemons are not part of the lab's usual tools (CI installs only
-/// BIRD): the FRR tests skip without them, also under CI.
+/// Whether FRR's daemons are installed besides the lab's usual tools; a
+/// missing FRR skips the test, except under CI, which installs it.
 fn frr_available(test: &str) -> bool {
     if !support::lab_available(test) {
         return false;
     }
     if !frr::available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{test}: cannot run in CI: FRR (zebra, bgpd, bfdd, vtysh) is not installed"
+        );
         eprintln!("skipped: {test}: FRR (zebra, bgpd, bfdd, vtysh) is not installed");
         return false;
     }
@@ -463,7 +464,6 @@ fn frr_as_the_router_installs_every_host_through_nexthop_objects() {
 }
 
 #[test]
-
 fn frr_bfdd_takes_a_frozen_host_out_within_a_second() {
     if !frr_available("interop_bfd") {
         return;

@@ -12,8 +12,7 @@
 //! restarts (graceful restart, RFC 4724) must not change the set at all.
 //!
 //! Every test prints its figures (`-- --nocapture`). Needs root, iproute2,
-//! BIRD 2 and python3; skipped without them, except under CI. The tests of
-//! herald's own graceful restart are ignored until herald supports it.
+//! BIRD 2 and python3; skipped without them, except under CI.
 
 mod support;
 
@@ -341,7 +340,6 @@ fn herald_restart(f: &mut Fleet, index: u8, pid: u32) -> Duration {
 }
 
 #[test]
-
 fn herald_restart_keeps_the_next_hop_and_every_connection() {
     let Some(mut f) = fleet("interop_restart", gr_on, GR_KEYS) else {
         return;
@@ -394,7 +392,6 @@ fn exe(pid: u32) -> String {
 }
 
 #[test]
-
 fn sigterm_with_on_sigterm_restart_and_a_new_run_keep_the_next_hop_and_every_connection() {
     let keys = format!("{GR_KEYS}on-sigterm = \"restart\"\n");
     let Some(mut f) = fleet("interop_restart", gr_on, &keys) else {
@@ -485,7 +482,6 @@ fn sigterm_with_on_sigterm_restart_and_a_new_run_keep_the_next_hop_and_every_con
 }
 
 #[test]
-
 fn sigterm_with_on_sigterm_stop_or_auto_withdraws_at_once() {
     if !support::lab_available("interop_restart") {
         return;
