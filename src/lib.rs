@@ -15,9 +15,18 @@
 //!     │     owns VipState, overrides (state file), drain
 //!     │     └──watch<RouteSet>──┐ one per peer, latest value only
 //!     │                         v
-//!     └─ PeerTask (one per [[peer]]): fsm::Session + AdjRibOut + TCP ──> router
-//!           stop: watch<Option<Cease>>; status: watch<PeerSnapshot>
+//!     ├─ PeerTask (one per [[peer]]): fsm::Session + AdjRibOut + TCP ──> router
+//!     │     stop: watch<Option<PeerStop>> (stop, or restart keeping routes);
+//!     │     status: watch<PeerSnapshot>
+//!     │         ^ watch<SessionStatus>: BFD Up lets BGP run, Down ends it
+//!     ├─ bfd::Mux (one, UDP 3784) ─> bfd session task (one per peer with bfd)
+//!     └─ StateWriter (one): overrides, VIP states, check verdicts, BFD
+//!           sessions and the exit record into the state file, off-thread
 //! ```
+//!
+//! A stop withdraws and closes; a restart (`daemon::restart`) leaves the
+//! routes with the routers through graceful restart and BFD running, and
+//! the next daemon resumes from the state file.
 //!
 //! * [`config`] turns the TOML file into typed, validated values.
 //! * [`health`] holds the check verdicts (rise/fall), flap damping and VIP
@@ -29,6 +38,8 @@
 //!   actions it returns; [`bgp::adj_rib_out`] turns route-set changes into
 //!   packed UPDATEs.
 //! * [`bgp::wire`] is the codec: total decoding with exact NOTIFICATIONs.
+//! * [`bfd`] is BFD (RFC 5880/5881): codec, I/O-free session and the
+//!   socket tasks.
 //! * [`control`] is the operator protocol (JSON lines over a Unix socket),
 //!   both the daemon's server and the CLI's client.
 //! * [`daemon`] starts the tasks, serves signals and commands, reloads and

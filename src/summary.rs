@@ -32,9 +32,20 @@ pub fn render(config: &Config) -> String {
             .into_iter()
             .filter_map(|(on, name)| on.then_some(name))
             .collect();
+        let graceful = match peer.graceful_restart {
+            Some(gr) => format!("graceful restart {}s", gr.restart_time),
+            None => "no graceful restart".to_string(),
+        };
+        let bfd = match peer.bfd {
+            Some(bfd) => format!(
+                ", BFD {:?}/{:?} x{}",
+                bfd.min_tx, bfd.min_rx, bfd.multiplier
+            ),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "peer {}: {} port {} AS {} ({kind}), hold {}s, {}",
+            "peer {}: {} port {} AS {} ({kind}), hold {}s, {}, {graceful}{bfd}",
             peer.name,
             peer.address,
             peer.port,

@@ -69,7 +69,8 @@ fn the_file_is_pretty_versioned_json() {
     }
   },
   "vips": {},
-  "checks": {}
+  "checks": {},
+  "bfd": {}
 }
 "#
     );
