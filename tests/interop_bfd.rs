@@ -147,9 +147,6 @@ fn bird_runs_bfd_and_graceful_restart_beside_todays_sessions() {
         return;
     }
     let mut f = fleet(Some(BfdSpec::FAST), "", None);
-    let before: Vec<(String, String)> = (1..=3)
-        .map(|i| f.bird.session(&format!("h{i}_v4")))
-        .collect();
     let caps = f.bird.protocol_all("h1_v4");
     // BIRD offers graceful restart and runs a BFD session per host; a host
     // that does not answer BFD keeps its BGP session (BIRD acts only on a
@@ -172,20 +169,22 @@ fn bird_runs_bfd_and_graceful_restart_beside_todays_sessions() {
             "no BFD session for {addr}:\n{bfd}"
         );
     }
-    let after: Vec<(String, String)> = (1..=3)
-        .map(|i| f.bird.session(&format!("h{i}_v4")))
-        .collect();
-    assert_eq!(
-        after,
-        before,
-        "a session went down or was reset\n=== BIRD's log\n{}{}",
-        f.bird.log(&f.lab),
-        f.diagnostics()
-    );
-    assert!(
-        before.iter().all(|(state, _)| state == "Established"),
-        "{before:?}"
-    );
+    // Each session came up once and stayed up. (BIRD's log, which traces
+    // state changes with this config, is the judge: the "since" time of
+    // `show protocols` also moves when a channel finishes its first feed.)
+    let log = f.bird.log(&f.lab);
+    for i in 1..=3 {
+        let proto = format!("h{i}_v4");
+        let (state, _) = f.bird.session(&proto);
+        let ups = support::bird::log_count(&log, &proto, "BGP session established");
+        let downs = support::bird::log_count(&log, &proto, "State changed to down");
+        assert!(
+            state == "Established" && ups == 1 && downs == 0,
+            "{proto}: {state}, established {ups} times, down {downs} times\n=== BIRD's \
+             log\n{log}{}",
+            f.diagnostics()
+        );
+    }
     let all = f.hops(&[]);
     f.wait_hops(&all, Duration::from_secs(1));
 }
