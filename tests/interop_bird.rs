@@ -12,10 +12,10 @@ use std::net::IpAddr;
 
 use support::bird::{self, Bird};
 use support::herald::{self, HeraldSpec, Peer};
-use support::netlab::{kernel_route, Lab};
+use support::netlab::{wait_next_hops, Lab};
 use support::specs::{self, HOST_AS, ROUTER_AS};
 use support::topology::{self, StarLan, ROUTER_V4, ROUTER_V6};
-use support::wait::{wait_until, INTERVAL, SETTLE};
+use support::wait::SETTLE;
 
 const VIP4: &str = "192.0.2.10/32";
 const VIP6: &str = "2001:db8:10::/128";
@@ -49,24 +49,7 @@ fn herald_spec(index: u8) -> HeraldSpec {
 /// `want` (none: no route at all); panics with the router's and every
 /// speaker's state otherwise, at once if a process exited on its own.
 fn expect_nexthops(lab: &mut Lab, lan: &StarLan, bird: &Bird, prefix: &str, want: &[IpAddr]) {
-    let mut want = want.to_vec();
-    want.sort();
-    let result = wait_until(SETTLE, INTERVAL, || {
-        if let Some(dead) = lab.unexpected_exits() {
-            return Ok(Err(format!("while waiting for {prefix}: {dead}")));
-        }
-        let got = kernel_route(&lan.router, prefix);
-        let matches = match &got {
-            None => want.is_empty(),
-            Some(hops) => !want.is_empty() && *hops == want,
-        };
-        if matches {
-            Ok(Ok(()))
-        } else {
-            Err(format!("{prefix}: next hops {got:?}, want {want:?}"))
-        }
-    });
-    if let Ok(Err(why)) | Err(why) = result {
+    if let Err(why) = wait_next_hops(lab, &lan.router, prefix, want, SETTLE) {
         panic!(
             "{why}\n\n=== birdc show protocols all\n{}\n=== logs\n{}",
             bird.protocols_all(),

@@ -283,6 +283,40 @@ fn tail(path: &Path, lines: usize) -> String {
     }
 }
 
+/// Waits up to `timeout` until `ns`'s kernel route for `prefix` has
+/// exactly the next hops `want` (none: no route at all). Fails with what
+/// it saw, or at once with the news if a process of `lab` exited on its
+/// own.
+pub fn wait_next_hops(
+    lab: &mut Lab,
+    ns: &str,
+    prefix: &str,
+    want: &[IpAddr],
+    timeout: Duration,
+) -> Result<(), String> {
+    let mut want = want.to_vec();
+    want.sort();
+    let result = super::wait::wait_until(timeout, Duration::from_millis(20), || {
+        if let Some(dead) = lab.unexpected_exits() {
+            return Ok(Err(format!("while waiting for {prefix}: {dead}")));
+        }
+        let got = kernel_route(ns, prefix);
+        let matches = match &got {
+            None => want.is_empty(),
+            Some(hops) => !want.is_empty() && *hops == want,
+        };
+        if matches {
+            Ok(Ok(()))
+        } else {
+            Err(format!("{prefix}: next hops {got:?}, want {want:?}"))
+        }
+    });
+    match result {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(why)) | Err(why) => Err(why),
+    }
+}
+
 /// Runs a command to completion; panics with its stderr if it fails.
 /// Returns its stdout.
 pub fn run(cmd: &mut Command) -> String {

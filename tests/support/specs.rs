@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use super::bird::{self, Bird, Neighbor, RouterSpec};
 use super::herald::{self, HeraldSpec, Peer};
-use super::netlab::{kernel_route, Lab, ProcId};
+use super::netlab::{wait_next_hops, Lab, ProcId};
 use super::topology::{self, Host, StarLan, ROUTER_V4, ROUTER_V6};
-use super::wait::{wait_until, SETTLE};
+use super::wait::SETTLE;
 
 /// The router's ASN.
 pub const ROUTER_AS: u32 = 65000;
@@ -133,26 +133,8 @@ impl Fleet {
     /// process exited on its own.
     pub fn wait_hops(&mut self, want: &[IpAddr], timeout: Duration) -> Duration {
         let start = Instant::now();
-        let mut want = want.to_vec();
-        want.sort();
         let (router, vip) = (self.lan.router.clone(), self.vip.clone());
-        let lab = &mut self.lab;
-        let result = wait_until(timeout, Duration::from_millis(20), || {
-            if let Some(dead) = lab.unexpected_exits() {
-                return Ok(Err(dead));
-            }
-            let got = kernel_route(&router, &vip);
-            let matches = match &got {
-                None => want.is_empty(),
-                Some(hops) => !want.is_empty() && *hops == want,
-            };
-            if matches {
-                Ok(Ok(()))
-            } else {
-                Err(format!("{vip}: next hops {got:?}, want {want:?}"))
-            }
-        });
-        if let Ok(Err(why)) | Err(why) = result {
+        if let Err(why) = wait_next_hops(&mut self.lab, &router, &vip, want, timeout) {
             panic!("{why}\n{}", self.diagnostics());
         }
         start.elapsed()
