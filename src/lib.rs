@@ -36,6 +36,7 @@
 //!   its links to the outside.
 
 pub mod announcer;
+pub mod bfd;
 pub mod bgp;
 pub mod cli;
 pub mod config;
