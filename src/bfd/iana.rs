@@ -20,6 +20,10 @@ pub const SOURCE_PORT_MAX: u16 = 65535;
 /// TTL (IPv6: Hop Limit) of sent packets, and the only one accepted on
 /// reception without authentication (RFC 5881 §5).
 pub const SINGLE_HOP_TTL: u8 = 255;
+/// IPv4 TOS and IPv6 Traffic Class of sent packets: DSCP CS6 (48 << 2),
+/// the Network Control class of RFC 4594 §3.1, so that routers queue and
+/// police BFD with their other control traffic. RFC 5881 asks for none.
+pub const NETWORK_CONTROL_TOS: u8 = 0xc0;
 
 /// Length of the mandatory section of a Control packet, the only length
 /// herald sends (RFC 5880 §4.1).

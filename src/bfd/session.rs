@@ -201,6 +201,12 @@ pub struct ResumeState {
     pub desired_min_tx_us: u32,
     /// The Required Min RX Interval in effect, likewise.
     pub required_min_rx_us: u32,
+    /// The UDP source port the session sent from, to be kept across the
+    /// restart (RFC 5881 §4: one port for a session's life). The I/O layer
+    /// fills it in; [`Session`] ignores it and reports zero, meaning
+    /// unknown.
+    #[serde(default)]
+    pub source_port: u16,
 }
 
 /// Something that happened to the session. Each variant names the RFC
@@ -489,6 +495,7 @@ impl Session {
             remote_detect_mult: remote.detect_mult,
             desired_min_tx_us: self.tx_basis,
             required_min_rx_us: self.rx_basis,
+            source_port: 0,
         })
     }
 

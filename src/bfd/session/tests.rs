@@ -755,6 +755,7 @@ fn saved() -> ResumeState {
         remote_detect_mult: 3,
         desired_min_tx_us: 300_000,
         required_min_rx_us: 300_000,
+        source_port: 0,
     }
 }
 
@@ -831,6 +832,15 @@ fn resume_state_keeps_the_values_a_poll_still_holds() {
     let state = session.resume_state().expect("up");
     assert_eq!(state.desired_min_tx_us, 300_000);
     assert_eq!(state.required_min_rx_us, 300_000);
+}
+
+#[test]
+fn resume_state_without_a_source_port_still_parses() {
+    let json = r#"{"local_discr":1,"remote_discr":170,"remote_min_rx_us":10000,
+        "remote_desired_min_tx_us":300000,"remote_detect_mult":3,
+        "desired_min_tx_us":300000,"required_min_rx_us":300000}"#;
+    let state: ResumeState = serde_json::from_str(json).expect("parses");
+    assert_eq!(state, saved());
 }
 
 #[test]
