@@ -145,8 +145,10 @@ build_herald() {
 # --- the speaker on each host (herald; LAB_SPEAKER may replace these) ----------
 
 prepare_speaker() {
-	HERALD=${HERALD:-$REPO/target/release/herald}
-	if [[ ! -x $HERALD ]]; then
+	# Without HERALD, build the tree's herald: cargo only rebuilds what
+	# changed, and an old binary would not know today's configuration.
+	if [[ -z ${HERALD:-} ]]; then
+		HERALD=$REPO/target/release/herald
 		say "building herald (cargo build --release)"
 		build_herald
 	fi
@@ -168,6 +170,7 @@ start_speaker() {
 		connect-retry = "1s"
 		connect-retry-max = "2s"
 		state-file = "$STATE/h$n.state.json"
+		bfd = true
 
 		[control]
 		socket = "$STATE/h$n.sock"
@@ -287,14 +290,25 @@ write_bird_conf() {
 		# the hosts (whose port 179 is closed) and just waits for them.
 		# "error wait time 1, 5" lets a host that restarts come back after
 		# 1-5 s instead of 60-300 s. "connect retry time" only matters if
-		# passive is turned off. Graceful restart is off so that a speaker
-		# that dies without a NOTIFICATION loses its routes at once.
+		# passive is turned off. Graceful restart is on so that a restart
+		# of herald (herald restart, a package upgrade) goes unnoticed; BFD
+		# takes a host that dies or becomes unreachable out within 0.9 s
+		# instead of the hold time. The bfd protocol sets the timers.
+		protocol bfd {
+		    interface "*" {
+		        min rx interval 300 ms;
+		        min tx interval 300 ms;
+		        multiplier 3;
+		    };
+		}
+
 		template bgp host4 {
 		    local $LAN4.1 as $ROUTER_AS;
 		    passive on;
 		    error wait time 1, 5;
 		    connect retry time 1;
-		    graceful restart off;
+		    graceful restart on;
+		    bfd on;
 		    ipv4 {
 		        import all;
 		        export none;
@@ -306,7 +320,8 @@ write_bird_conf() {
 		    passive on;
 		    error wait time 1, 5;
 		    connect retry time 1;
-		    graceful restart off;
+		    graceful restart on;
+		    bfd on;
 		    ipv6 {
 		        import all;
 		        export none;
@@ -374,6 +389,10 @@ wait_for() {
 		sleep 0.2
 	done
 	die "timed out after ${WAIT_SECONDS}s waiting for: $desc"
+}
+
+h1_established() {
+	[[ $(birdc_r1 show protocols | grep -c '^h1_v[46] .*Established') -eq 2 ]]
 }
 
 show_route() {
@@ -449,6 +468,14 @@ main() {
 	say "BIRD's view: 6 sessions (one IPv4 and one IPv6 per host), all Established"
 	printf '\n'
 	birdc_r1 show protocols | sed 's/^/   /'
+
+	say "restarting h1's speaker in place (herald restart): the router keeps its next hop"
+	"$HERALD" restart --socket "$STATE/h1.sock" | sed 's/^/   /'
+	has_nexthops "$VIP4" 3 || die "$VIP4 lost a next hop during the restart"
+	wait_for "h1's sessions are Established again" h1_established
+	show_route "$VIP4"
+	printf '\n'
+	birdc_r1 show bfd sessions | sed 's/^/   /'
 
 	say "stopping h3's speaker (SIGTERM): it withdraws its routes and says goodbye"
 	stop_speaker 3

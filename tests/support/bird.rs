@@ -1,7 +1,8 @@
 //! BIRD 2 as the lab's router: one passive eBGP session per host and
 //! address family, and ECMP into the router's kernel table.
 //!
-//! The config is the same as `examples/lab/lab.sh` writes; see there, or
+//! The config is the one `examples/lab/lab.sh` writes, with graceful
+//! restart and BFD only where a test asks for them; see there, or
 //! [`ecmp_router_config`], for why each setting is there.
 
 use std::fmt::Write as _;
