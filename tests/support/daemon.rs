@@ -197,7 +197,18 @@ next-hop-ipv6 = \"2001:db8::1\"
 
 /// Runs herald with `args`, killed if it outlives [`COMMAND_TIMEOUT`].
 pub fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Outcome {
-    let mut command = Command::new(BIN);
+    run_program(Path::new(BIN), args, COMMAND_TIMEOUT)
+}
+
+/// Runs `program` with `args` (stdin empty, herald's variables scrubbed
+/// from the environment as for [`run`]) and collects its output; kills it
+/// and panics if it outlives `timeout`.
+pub fn run_program<S: AsRef<std::ffi::OsStr>>(
+    program: &Path,
+    args: &[S],
+    timeout: Duration,
+) -> Outcome {
+    let mut command = Command::new(program);
     command
         .args(args)
         .stdin(Stdio::null())
@@ -206,23 +217,27 @@ pub fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Outcome {
     for name in SCRUBBED_ENV {
         command.env_remove(name);
     }
-    let mut child = command.spawn().expect("start herald");
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
     // Read both pipes on threads so a chatty command cannot block on a
     // full pipe while we wait for it.
     let stdout = reader(child.stdout.take());
     let stderr = reader(child.stderr.take());
     let start = Instant::now();
     let status = loop {
-        match child.try_wait().expect("wait for herald") {
+        match child.try_wait().expect("wait for the command") {
             Some(status) => break status,
-            None if start.elapsed() >= COMMAND_TIMEOUT => {
+            None if start.elapsed() >= timeout => {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("herald {:?} did not finish within {COMMAND_TIMEOUT:?}", {
+                panic!(
+                    "{} {:?} did not finish within {timeout:?}",
+                    program.display(),
                     args.iter()
                         .map(|a| a.as_ref().to_string_lossy().into_owned())
                         .collect::<Vec<_>>()
-                });
+                );
             }
             None => std::thread::sleep(POLL),
         }

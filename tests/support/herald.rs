@@ -87,6 +87,12 @@ pub fn spawn(lab: &mut Lab, ns: &str, name: &str, spec: &HeraldSpec) -> ProcId {
 /// `text` with the daemon's socket and state file in the lab's directory,
 /// so that several heralds (and the host's own) never share them.
 pub fn daemon_config(lab: &Lab, name: &str, text: &str) -> String {
+    daemon_config_at(lab, name, text, &socket(lab, name))
+}
+
+/// Like [`daemon_config`], but with the control socket at `socket` (e.g.
+/// the default one, where the package's scripts look for the daemon).
+pub fn daemon_config_at(lab: &Lab, name: &str, text: &str, socket: &Path) -> String {
     let dir = lab.dir();
     let mut text = text.replacen(
         "[global]\n",
@@ -96,11 +102,7 @@ pub fn daemon_config(lab: &Lab, name: &str, text: &str) -> String {
         ),
         1,
     );
-    let _ = write!(
-        text,
-        "\n[control]\nsocket = \"{}\"\n",
-        socket(lab, name).display()
-    );
+    let _ = write!(text, "\n[control]\nsocket = \"{}\"\n", socket.display());
     text
 }
 

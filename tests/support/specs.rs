@@ -82,6 +82,19 @@ impl Fleet {
         router: impl FnOnce(&mut RouterSpec),
         herald_spec: impl Fn(&Host) -> HeraldSpec,
     ) -> Fleet {
+        Fleet::start_with(hosts, vip, router, |lab, h| {
+            herald::spawn(lab, &h.ns, &Fleet::name(h.index), &herald_spec(h))
+        })
+    }
+
+    /// Like [`Fleet::start`], but `spawn` starts each host's herald itself
+    /// (another binary, another control socket) and returns it.
+    pub fn start_with(
+        hosts: u8,
+        vip: &str,
+        router: impl FnOnce(&mut RouterSpec),
+        mut spawn: impl FnMut(&mut Lab, &Host) -> ProcId,
+    ) -> Fleet {
         let mut lab = Lab::new();
         let lan = topology::star(&mut lab, hosts);
         for host in &lan.hosts {
@@ -91,11 +104,7 @@ impl Fleet {
         router(&mut spec);
         let bird_config = bird::ecmp_router_config(&spec);
         let bird = bird::start(&mut lab, &lan.router, "bird", &bird_config);
-        let heralds = lan
-            .hosts
-            .iter()
-            .map(|h| herald::spawn(&mut lab, &h.ns, &Fleet::name(h.index), &herald_spec(h)))
-            .collect();
+        let heralds = lan.hosts.iter().map(|h| spawn(&mut lab, h)).collect();
         let mut fleet = Fleet {
             lab,
             lan,
