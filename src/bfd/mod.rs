@@ -30,7 +30,7 @@
 //! * [`packet`] is the codec, [`iana`] every wire number.
 //! * [`session`] is the state machine, without I/O: handshake, detection,
 //!   jittered transmission, Poll Sequences, AdminDown and resuming after a
-//!   restart.
+//!   restart; [`settings`] holds the timers it is given.
 //! * [`Mux`] owns the receive sockets and registers sessions; each
 //!   [`SessionHandle`] owns its task, which is aborted (and the session
 //!   deregistered) when the handle is dropped.
@@ -56,11 +56,11 @@ pub mod iana;
 pub mod mux;
 pub mod packet;
 pub mod session;
+pub mod settings;
 mod task;
 
 pub use mux::{Mux, MuxStats};
 pub use packet::{decode, ControlPacket, Diagnostic, PacketError, State};
-pub use session::{
-    Action, Counters, Input, ResumeState, Session, Settings, SettingsError, Snapshot,
-};
+pub use session::{Action, Counters, Input, ResumeState, Session, Snapshot};
+pub use settings::{Settings, SettingsError};
 pub use task::{SessionHandle, SessionStatus};

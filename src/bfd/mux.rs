@@ -25,7 +25,8 @@ use tracing::{debug, info, warn};
 
 use super::iana;
 use super::packet;
-use super::session::{Input, ResumeState, Session, Settings};
+use super::session::{Input, ResumeState, Session};
+use super::settings::Settings;
 use super::task::{self, SessionHandle};
 use crate::bgp::sockopt::{self, Datagram};
 

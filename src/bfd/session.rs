@@ -67,116 +67,10 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
 use super::iana::interval::{INITIAL_REMOTE_MIN_RX_US, SLOW_TX_US};
 use super::packet::{ControlPacket, Diagnostic, State};
-
-/// Shortest interval [`Settings::validate`] accepts. herald runs in user
-/// space on hosts with other work to do, where sub-10 ms timers are not
-/// kept reliably; the same floor is common in software BFD.
-pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
-/// Longest interval the wire can carry: 2^32 - 1 microseconds (RFC 5880
-/// §4.1).
-pub const MAX_INTERVAL: Duration = Duration::from_micros(u32::MAX as u64);
-
-/// The timers one session asks for (RFC 5880 §6.8.1 bfd.DesiredMinTxInterval,
-/// bfd.RequiredMinRxInterval, bfd.DetectMult).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Settings {
-    /// How often we would like to send once Up.
-    pub desired_min_tx: Duration,
-    /// How often we can take packets from the remote system.
-    pub required_min_rx: Duration,
-    /// How many intervals without a packet mean the path is down.
-    pub detect_multiplier: u8,
-}
-
-impl Default for Settings {
-    /// 300 ms × 3, the usual data-centre choice (and FRR's default): a
-    /// failure is seen within about a second, while a host under load can
-    /// still keep the timers.
-    fn default() -> Settings {
-        Settings {
-            desired_min_tx: Duration::from_millis(300),
-            required_min_rx: Duration::from_millis(300),
-            detect_multiplier: 3,
-        }
-    }
-}
-
-/// Why [`Settings`] were refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
-pub enum SettingsError {
-    /// The detect multiplier is zero (RFC 5880 §6.8.1: nonzero).
-    #[error("detect multiplier must be at least 1")]
-    ZeroDetectMultiplier,
-    /// An interval is below [`MIN_INTERVAL`].
-    #[error("{name} of {value:?} is below the minimum of {MIN_INTERVAL:?}")]
-    TooShort {
-        /// Which interval.
-        name: &'static str,
-        /// Its value.
-        value: Duration,
-    },
-    /// An interval does not fit the 32-bit microsecond field.
-    #[error("{name} of {value:?} exceeds the maximum of {MAX_INTERVAL:?}")]
-    TooLong {
-        /// Which interval.
-        name: &'static str,
-        /// Its value.
-        value: Duration,
-    },
-}
-
-impl Settings {
-    /// Checks the values against the protocol's and herald's limits. The
-    /// session takes settings as given and only clamps them into the wire's
-    /// range, so callers validate first.
-    pub fn validate(&self) -> Result<(), SettingsError> {
-        if self.detect_multiplier == 0 {
-            return Err(SettingsError::ZeroDetectMultiplier);
-        }
-        for (name, value) in [
-            ("desired minimum TX interval", self.desired_min_tx),
-            ("required minimum RX interval", self.required_min_rx),
-        ] {
-            if value < MIN_INTERVAL {
-                return Err(SettingsError::TooShort { name, value });
-            }
-            if value > MAX_INTERVAL {
-                return Err(SettingsError::TooLong { name, value });
-            }
-        }
-        Ok(())
-    }
-
-    fn timers(&self) -> Timers {
-        Timers {
-            desired_min_tx: micros(self.desired_min_tx),
-            required_min_rx: micros(self.required_min_rx),
-            detect_mult: self.detect_multiplier.max(1),
-        }
-    }
-}
-
-/// A duration as a nonzero wire interval: Desired Min TX must not be zero
-/// (RFC 5880 §4.1), and a zero Required Min RX would ask for no packets.
-fn micros(value: Duration) -> u32 {
-    u32::try_from(value.as_micros()).unwrap_or(u32::MAX).max(1)
-}
-
-fn duration(us: u64) -> Duration {
-    Duration::from_micros(us)
-}
-
-/// [`Settings`] in wire units.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Timers {
-    desired_min_tx: u32,
-    required_min_rx: u32,
-    detect_mult: u8,
-}
+use super::settings::{Settings, Timers};
 
 /// What a session must remember across a restart of herald to come back
 /// Up without the remote system noticing: both discriminators, the timers
@@ -475,7 +369,9 @@ impl Session {
             remote_diag: self.remote_diag,
             local_discr: self.local_discr,
             remote_discr: self.remote_discr,
-            tx_interval: self.tx_interval_us().map(|us| duration(u64::from(us))),
+            tx_interval: self
+                .tx_interval_us()
+                .map(|us| Duration::from_micros(u64::from(us))),
             detection_time: self.detection_time(),
             remote_detect_mult: self.remote.map(|r| r.detect_mult),
             poll_active: self.poll,
@@ -709,9 +605,8 @@ impl Session {
     fn detection_time(&self) -> Option<Duration> {
         let remote = self.remote.filter(|_| self.state != State::AdminDown)?;
         let interval = self.rx_basis.max(remote.desired_min_tx);
-        Some(duration(
-            u64::from(remote.detect_mult) * u64::from(interval),
-        ))
+        let us = u64::from(remote.detect_mult) * u64::from(interval);
+        Some(Duration::from_micros(us))
     }
 
     fn arm_tx(&mut self, actions: &mut Vec<Action>) {
@@ -726,7 +621,7 @@ impl Session {
             *left = left.saturating_sub(delay);
         }
         self.armed_tx = Some(interval);
-        actions.push(Action::ArmTx(duration(delay)));
+        actions.push(Action::ArmTx(Duration::from_micros(delay)));
     }
 
     /// Reacts to a changed transmit interval: a shorter one is honoured at

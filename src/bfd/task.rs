@@ -20,7 +20,8 @@ use tracing::{debug, info, warn};
 use super::iana;
 use super::mux::{AbortOnDrop, Receivers, Registration};
 use super::packet::ControlPacket;
-use super::session::{Action, Input, ResumeState, Session, Settings, SettingsError, Snapshot};
+use super::session::{Action, Input, ResumeState, Session, Snapshot};
+use super::settings::{Settings, SettingsError};
 use crate::bgp::sockopt;
 use crate::deadline::sleep_opt;
 

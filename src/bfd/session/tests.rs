@@ -871,35 +871,6 @@ fn resume_refuses_state_with_a_zero_discriminator_or_multiplier() {
     }
 }
 
-// ----- settings -----
-
-#[test]
-fn the_default_settings_are_300_ms_times_3_and_valid() {
-    assert_eq!(Settings::default(), settings(300, 300, 3));
-    assert_eq!(Settings::default().validate(), Ok(()));
-}
-
-#[test]
-fn settings_outside_the_limits_are_refused_with_the_reason() {
-    assert_eq!(
-        settings(300, 300, 0).validate(),
-        Err(SettingsError::ZeroDetectMultiplier)
-    );
-    let err = settings(5, 300, 3).validate().expect_err("too short");
-    assert_eq!(
-        err.to_string(),
-        "desired minimum TX interval of 5ms is below the minimum of 10ms"
-    );
-    let long = Settings {
-        required_min_rx: Duration::from_secs(5000),
-        ..Settings::default()
-    };
-    assert!(matches!(
-        long.validate(),
-        Err(SettingsError::TooLong { .. })
-    ));
-}
-
 #[test]
 fn the_jittered_delay_is_never_zero() {
     let mut session = fresh(Settings::default());
