@@ -21,7 +21,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use support::bird::{self, RouterSpec};
+use support::bird::RouterSpec;
 use support::flows::{FlowReport, FlowSpec, Flows};
 use support::herald::{self, HeraldSpec};
 use support::netlab::ProcId;
@@ -230,38 +230,6 @@ fn a_stopped_herald_withdraws_at_once_and_the_connections_it_served_break() {
     );
 }
 
-/// The BIRD log lines about `proto` that show graceful restarts: (begun,
-/// ended with End-of-RIB, ended by the timer).
-fn gr_counts(f: &Fleet, proto: &str) -> (usize, usize, usize) {
-    let log = f.bird.log(&f.lab);
-    (
-        bird::log_count(&log, proto, "Neighbor graceful restart detected"),
-        bird::log_count(&log, proto, "Neighbor graceful restart done"),
-        bird::log_count(&log, proto, "Neighbor graceful restart timeout"),
-    )
-}
-
-/// Waits until BIRD has seen `done` graceful restarts of `proto` end with
-/// End-of-RIB and the session is Established; returns how long that took.
-fn wait_gr_done(f: &mut Fleet, proto: &str, done: usize) -> Duration {
-    let start = Instant::now();
-    let result = wait_until(SETTLE, Duration::from_millis(20), || {
-        let counts = gr_counts(f, proto);
-        let (state, _) = f.bird.session(proto);
-        if counts.1 >= done && state == "Established" {
-            Ok(())
-        } else {
-            Err(format!(
-                "{proto}: {state}, graceful restarts (begun, done, timed out) {counts:?}"
-            ))
-        }
-    });
-    if let Err(why) = result {
-        panic!("{why}\n{}", f.diagnostics());
-    }
-    start.elapsed()
-}
-
 /// What a graceful-restart test checks at its end: the next hop of `host`
 /// (0-based) never left, the route never changed, no connection broke, and
 /// BIRD saw `restarts` graceful restarts of `proto`, each ended by
@@ -275,7 +243,7 @@ fn assert_hitless(
     history: &RouteHistory,
 ) {
     let absence = history.absence(f.addr(host));
-    let counts = gr_counts(f, proto);
+    let counts = f.gr_counts(proto);
     eprintln!(
         "h{}: next hop absent {} times, {} ms in all (longest {} ms); route sets seen: {}; \
          connections broken: {} of {} ({:?}); BIRD graceful restarts (begun, done, timed \
@@ -360,7 +328,7 @@ fn herald_restart_keeps_the_next_hop_and_every_connection() {
 
     for round in 1..=2 {
         let answered = herald_restart(&mut f, 1, pid);
-        let recovered = wait_gr_done(&mut f, "h1_v4", round);
+        let recovered = f.wait_gr_done("h1_v4", round);
         eprintln!(
             "herald restart #{round} on h1: answered again after {} ms; BIRD had the \
              End-of-RIB and the session Established {} ms later",
@@ -443,7 +411,7 @@ fn sigterm_with_on_sigterm_restart_and_a_new_run_keep_the_next_hop_and_every_con
             );
         }
         let answered = start.elapsed();
-        let recovered = wait_gr_done(&mut f, "h1_v4", round);
+        let recovered = f.wait_gr_done("h1_v4", round);
         eprintln!(
             "SIGTERM (on-sigterm = restart) and a new run #{round}: exited after {} ms, \
              the new one answered {} ms after SIGTERM; BIRD had the End-of-RIB and the \
@@ -461,7 +429,7 @@ fn sigterm_with_on_sigterm_restart_and_a_new_run_keep_the_next_hop_and_every_con
     let pid = f.lab.pid(current);
     assert!(exe(pid).ends_with("(deleted)"), "{}", exe(pid));
     let answered = herald_restart(&mut f, 1, pid);
-    let recovered = wait_gr_done(&mut f, "h1_v4", 3);
+    let recovered = f.wait_gr_done("h1_v4", 3);
     eprintln!(
         "herald restart after the binary was replaced: answered after {} ms, \
          recovered {} ms later; now running {}",

@@ -41,13 +41,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ::herald::control::client;
 use ::herald::control::protocol::{Request, Response};
-use support::bird;
 use support::daemon::{self, Outcome};
 use support::flows::{FlowSpec, Flows};
 use support::herald::{self, HeraldSpec};
 use support::route_watch::RouteWatch;
 use support::specs::{self, Fleet};
-use support::wait::{wait_until, SETTLE};
 
 const TEST: &str = "interop_upgrade";
 const VIP: &str = "192.0.2.10/32";
@@ -397,17 +395,6 @@ impl Answers {
     }
 }
 
-/// The BIRD log lines about `proto` that show graceful restarts: (begun,
-/// ended with End-of-RIB, ended by the timer).
-fn gr_counts(f: &Fleet, proto: &str) -> (usize, usize, usize) {
-    let log = f.bird.log(&f.lab);
-    (
-        bird::log_count(&log, proto, "Neighbor graceful restart detected"),
-        bird::log_count(&log, proto, "Neighbor graceful restart done"),
-        bird::log_count(&log, proto, "Neighbor graceful restart timeout"),
-    )
-}
-
 /// How long BIRD's graceful restart of `proto` lasted, from the log line
 /// that began it to the one that ended it with End-of-RIB (BIRD's log
 /// times have milliseconds); `None` without both lines.
@@ -428,27 +415,6 @@ fn gr_window(f: &Fleet, proto: &str) -> Option<Duration> {
     let begun = time_of("Neighbor graceful restart detected")?;
     let done = time_of("Neighbor graceful restart done")?;
     done.checked_sub(begun).map(Duration::from_millis)
-}
-
-/// Waits until BIRD has seen `done` graceful restarts of `proto` end with
-/// End-of-RIB and the session is Established; returns how long that took.
-fn wait_gr_done(f: &mut Fleet, proto: &str, done: usize) -> Duration {
-    let start = Instant::now();
-    let result = wait_until(SETTLE, Duration::from_millis(20), || {
-        let counts = gr_counts(f, proto);
-        let (state, _) = f.bird.session(proto);
-        if counts.1 >= done && state == "Established" {
-            Ok(())
-        } else {
-            Err(format!(
-                "{proto}: {state}, graceful restarts (begun, done, timed out) {counts:?}"
-            ))
-        }
-    });
-    if let Err(why) = result {
-        panic!("{why}\n{}", f.diagnostics());
-    }
-    start.elapsed()
 }
 
 /// The fleet: host 1 runs the installed herald on the default socket,
@@ -590,14 +556,14 @@ fn a_dpkg_upgrade_restarts_herald_in_place_and_keeps_the_next_hop_and_every_conn
         new_file,
         "h1's herald does not run the file dpkg installed"
     );
-    let recovered = wait_gr_done(&mut f, "h1_v4", 1);
+    let recovered = f.wait_gr_done("h1_v4", 1);
     std::thread::sleep(Duration::from_secs(1));
 
     let answers = poll.stop();
     let report = flows.finish(&mut f.lab);
     let history = watch.stop();
     let absence = history.absence(h1);
-    let counts = gr_counts(&f, "h1_v4");
+    let counts = f.gr_counts("h1_v4");
     let gr_lasted = gr_window(&f, "h1_v4");
     let silences = answers.silences();
     let silent_total: Duration = silences.iter().map(|(a, b)| *b - *a).sum();

@@ -9,7 +9,7 @@ use super::bird::{self, Bird, Neighbor, RouterSpec};
 use super::herald::{self, HeraldSpec, Peer};
 use super::netlab::{wait_next_hops, Lab, ProcId};
 use super::topology::{self, Host, StarLan, ROUTER_V4, ROUTER_V6};
-use super::wait::SETTLE;
+use super::wait::{wait_until, SETTLE};
 
 /// The router's ASN.
 pub const ROUTER_AS: u32 = 65000;
@@ -144,6 +144,39 @@ impl Fleet {
         let start = Instant::now();
         let (router, vip) = (self.lan.router.clone(), self.vip.clone());
         if let Err(why) = wait_next_hops(&mut self.lab, &router, &vip, want, timeout) {
+            panic!("{why}\n{}", self.diagnostics());
+        }
+        start.elapsed()
+    }
+
+    /// BIRD's graceful restarts of `proto` from its log: (begun, ended by
+    /// End-of-RIB, timed out).
+    pub fn gr_counts(&self, proto: &str) -> (usize, usize, usize) {
+        let log = self.bird.log(&self.lab);
+        (
+            bird::log_count(&log, proto, "Neighbor graceful restart detected"),
+            bird::log_count(&log, proto, "Neighbor graceful restart done"),
+            bird::log_count(&log, proto, "Neighbor graceful restart timeout"),
+        )
+    }
+
+    /// Waits until BIRD has seen `done` graceful restarts of `proto` end
+    /// with End-of-RIB and the session is Established; returns how long
+    /// that took, or panics with the fleet's state.
+    pub fn wait_gr_done(&mut self, proto: &str, done: usize) -> Duration {
+        let start = Instant::now();
+        let result = wait_until(SETTLE, Duration::from_millis(20), || {
+            let counts = self.gr_counts(proto);
+            let (state, _) = self.bird.session(proto);
+            if counts.1 >= done && state == "Established" {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{proto}: {state}, graceful restarts (begun, done, timed out) {counts:?}"
+                ))
+            }
+        });
+        if let Err(why) = result {
             panic!("{why}\n{}", self.diagnostics());
         }
         start.elapsed()
