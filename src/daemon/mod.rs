@@ -290,7 +290,10 @@ async fn serve(config: Config) -> Result<Ending, DaemonError> {
         at_unix: unix_now(),
     };
     if let Err(err) = sup.state.save(Change::Exit(record)).await {
-        warn!(%err, "cannot record how herald ended; the next start will be a fresh one");
+        warn!(
+            %err,
+            "cannot record how herald ended; the next start takes it for a crash"
+        );
     }
     // Ignore the error a send returns when every task has already ended.
     let _ = shutdown_tx.send(true);
