@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::protocol::{CheckStatus, DrainStatus, PeerStatus, StatusReport, VipStatus};
+use super::protocol::{BfdStatus, CheckStatus, DrainStatus, PeerStatus, StatusReport, VipStatus};
 
 /// Renders a status report as a header and PEERS, VIPS and CHECKS tables.
 pub fn render_status(report: &StatusReport) -> String {
@@ -63,6 +63,7 @@ fn peer_table(peers: &[PeerStatus]) -> Vec<Vec<String>> {
         "UPTIME",
         "HOLD",
         "PREFIXES",
+        "BFD",
         "LAST ERROR",
     ];
     let mut rows = vec![header.map(String::from).to_vec()];
@@ -75,10 +76,20 @@ fn peer_table(peers: &[PeerStatus]) -> Vec<Vec<String>> {
             peer.uptime_secs.map_or_else(dash, human_duration),
             peer.hold_time.map_or_else(dash, |h| format!("{h}s")),
             peer.prefixes_announced.to_string(),
+            peer.bfd.as_ref().map_or_else(dash, bfd_cell),
             peer.last_error.as_deref().map_or_else(dash, clean),
         ]
     }));
     rows
+}
+
+/// A BFD session in a few characters: its state, and the detection time
+/// while the peer is known ("up/900ms").
+fn bfd_cell(bfd: &BfdStatus) -> String {
+    match bfd.detect_time_ms {
+        Some(ms) => format!("{}/{ms}ms", clean(&bfd.state)),
+        None => clean(&bfd.state),
+    }
 }
 
 fn vip_table(report: &StatusReport) -> Vec<Vec<String>> {
