@@ -44,6 +44,7 @@ mod validate_vip_health;
 pub use duration::parse as parse_duration;
 pub use error::{ConfigError, Warning};
 pub use health::{Check, CheckKind, Damping, Degrade, DownAction, HttpCheck};
+pub use validate_continuity::DEFAULT_RESTART_TIME;
 
 /// A validated configuration, every default resolved.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,7 +15,7 @@ use super::{Bfd, GracefulRestart, OnSigterm};
 /// Restart time advertised when none is configured. herald is back within
 /// a second or two of a restart; a herald that is not back after 30 s is
 /// not coming back soon, and its routes should not outlive it much longer.
-const DEFAULT_RESTART_TIME: u16 = 30;
+pub const DEFAULT_RESTART_TIME: u16 = 30;
 /// The largest value of the capability's 12-bit field (RFC 4724 §3).
 const MAX_RESTART_TIME: u64 = 4095;
 /// A data-centre default of RFC 5880 timers: 300 ms × 3 detects a silent
@@ -132,8 +132,7 @@ impl Validator<'_> {
                 ),
             ));
         }
-        // The range check above keeps this within 12 bits.
-        Ok(u16::try_from(d.as_secs()).unwrap_or(DEFAULT_RESTART_TIME))
+        u16::try_from(d.as_secs()).map_err(|_| self.error(value.span(), key, "too long"))
     }
 
     fn bfd_interval(&self, value: &Spanned<Scalar>, key: &str) -> Result<Duration, ConfigError> {

@@ -33,7 +33,7 @@ use std::time::Duration;
 use tokio::process::Command;
 use tracing::{debug, info, warn};
 
-use crate::config::{Config, OnSigterm};
+use crate::config::{Config, OnSigterm, DEFAULT_RESTART_TIME};
 use crate::state_file::{boot_id, unix_now, ExitKind, Saved};
 
 /// How long systemd gets to list its jobs before herald assumes a stop.
@@ -119,7 +119,7 @@ fn restart_window(config: &Config) -> u64 {
         .iter()
         .filter_map(|p| p.graceful_restart.map(|gr| u64::from(gr.restart_time)))
         .max()
-        .unwrap_or(30)
+        .unwrap_or(u64::from(DEFAULT_RESTART_TIME))
 }
 
 /// What SIGTERM means under `on_sigterm`.
