@@ -22,10 +22,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use support::bird::RouterSpec;
-use support::flows::{FlowReport, FlowSpec, Flows};
+use support::flows::{FlowSpec, Flows};
 use support::herald::{self, HeraldSpec};
 use support::netlab::ProcId;
-use support::route_watch::{RouteHistory, RouteWatch};
+use support::route_watch::RouteWatch;
 use support::specs::{self, Fleet};
 use support::wait::{wait_until, SETTLE};
 
@@ -230,59 +230,6 @@ fn a_stopped_herald_withdraws_at_once_and_the_connections_it_served_break() {
     );
 }
 
-/// What a graceful-restart test checks at its end: the next hop of `host`
-/// (0-based) never left, the route never changed, no connection broke, and
-/// BIRD saw `restarts` graceful restarts of `proto`, each ended by
-/// End-of-RIB.
-fn assert_hitless(
-    f: &Fleet,
-    host: usize,
-    proto: &str,
-    restarts: usize,
-    report: &FlowReport,
-    history: &RouteHistory,
-) {
-    let absence = history.absence(f.addr(host));
-    let counts = f.gr_counts(proto);
-    eprintln!(
-        "h{}: next hop absent {} times, {} ms in all (longest {} ms); route sets seen: {}; \
-         connections broken: {} of {} ({:?}); BIRD graceful restarts (begun, done, timed \
-         out): {counts:?}",
-        host + 1,
-        absence.count,
-        ms(absence.total),
-        ms(absence.longest),
-        history.sets().len(),
-        report.resets.len(),
-        report.conns.len(),
-        report.per_host,
-    );
-    assert_eq!(
-        absence.count,
-        0,
-        "the next hop left the route:\n{}",
-        history.describe()
-    );
-    assert_eq!(
-        history.sets(),
-        vec![&set(&f.hops(&[]))],
-        "the route changed:\n{}",
-        history.describe()
-    );
-    assert!(
-        report.resets.is_empty(),
-        "connections broke: {:?}\n{}",
-        report.resets,
-        report.summary()
-    );
-    assert_eq!(
-        counts,
-        (restarts, restarts, 0),
-        "BIRD's graceful restarts of {proto} (begun, done, timed out)\n{}",
-        f.bird.protocol_all(proto)
-    );
-}
-
 /// `herald restart` against herald-hN: returns how long the command took
 /// (it returns once the new process answers), and checks that the daemon
 /// answers `status` afterwards with the same PID.
@@ -339,7 +286,7 @@ fn herald_restart_keeps_the_next_hop_and_every_connection() {
     }
     let report = flows.finish(&mut f.lab);
     let history = watch.stop();
-    assert_hitless(&f, 0, "h1_v4", 2, &report, &history);
+    f.assert_hitless(0, "h1_v4", 2, &report, &history);
 }
 
 /// Replaces `path` by a copy of itself the way a package manager installs
@@ -446,7 +393,7 @@ fn sigterm_with_on_sigterm_restart_and_a_new_run_keep_the_next_hop_and_every_con
 
     let report = flows.finish(&mut f.lab);
     let history = watch.stop();
-    assert_hitless(&f, 0, "h1_v4", 3, &report, &history);
+    f.assert_hitless(0, "h1_v4", 3, &report, &history);
 }
 
 #[test]

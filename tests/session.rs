@@ -103,6 +103,13 @@ prefix = "2001:db8:10::/128"
         }
     }
 
+    /// Ends the session with `how` and returns every message herald sent
+    /// until it closed the connection.
+    async fn end(&self, router: &mut RouterConn, how: PeerStop) -> Vec<Message> {
+        self.stop.send(Some(how)).expect("signal");
+        router.until_closed().await
+    }
+
     async fn accept(&self) -> RouterConn {
         let (stream, _) = timeout(STEP, self.listener.accept())
             .await
@@ -122,6 +129,14 @@ fn prefixes(updates: &[Update]) -> Vec<IpNet> {
     }
     all.sort();
     all
+}
+
+/// The NOTIFICATION that ends `messages`; panics if they end otherwise.
+fn last_notification(messages: &[Message]) -> &Notification {
+    match messages.last() {
+        Some(Message::Notification(notification)) => notification,
+        _ => panic!("expected a NOTIFICATION last, got {messages:?}"),
+    }
 }
 
 fn withdrawn_count(messages: &[Message]) -> usize {
@@ -304,15 +319,9 @@ async fn shutdown_withdraws_then_sends_cease_with_a_message() {
         iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN,
         SHUTDOWN_MESSAGE,
     );
-    harness
-        .stop
-        .send(Some(PeerStop::Stop(cease)))
-        .expect("signal");
-    let messages = router.until_closed().await;
+    let messages = harness.end(&mut router, PeerStop::Stop(cease)).await;
     assert_eq!(withdrawn_count(&messages), 3);
-    let Some(Message::Notification(cease)) = messages.last() else {
-        panic!("expected a Cease last, got {messages:?}");
-    };
+    let cease = last_notification(&messages);
     assert_eq!(cease.code, iana::error_code::CEASE);
     assert_eq!(cease.subcode, iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN);
     assert_eq!(
@@ -380,15 +389,11 @@ async fn restart_with_notification_keeps_routes_and_sends_administrative_reset()
     router.establish_with(90, &[router_gr(true)]).await;
     router.initial_table().await;
     let message = "herald is restarting".to_string();
-    harness
-        .stop
-        .send(Some(PeerStop::Restart(message.clone())))
-        .expect("signal");
-    let messages = router.until_closed().await;
+    let messages = harness
+        .end(&mut router, PeerStop::Restart(message.clone()))
+        .await;
     assert_eq!(withdrawn_count(&messages), 0, "a restart withdraws nothing");
-    let Some(Message::Notification(cease)) = messages.last() else {
-        panic!("expected a Cease last, got {messages:?}");
-    };
+    let cease = last_notification(&messages);
     assert_eq!(
         (cease.code, cease.subcode),
         (
@@ -405,11 +410,9 @@ async fn restart_without_notification_closes_silently() {
     let mut router = harness.accept().await;
     router.establish_with(90, &[router_gr(false)]).await;
     router.initial_table().await;
-    harness
-        .stop
-        .send(Some(PeerStop::Restart("restarting".into())))
-        .expect("signal");
-    let messages = router.until_closed().await;
+    let messages = harness
+        .end(&mut router, PeerStop::Restart("restarting".into()))
+        .await;
     assert!(
         messages.iter().all(|m| matches!(m, Message::Keepalive)),
         "RFC 4724 helpers keep routes only after a close without NOTIFICATION: {messages:?}"
@@ -426,15 +429,9 @@ async fn a_stop_with_notification_negotiated_is_a_hard_reset() {
         iana::cease_subcode::ADMINISTRATIVE_SHUTDOWN,
         SHUTDOWN_MESSAGE,
     );
-    harness
-        .stop
-        .send(Some(PeerStop::Stop(cease)))
-        .expect("signal");
-    let messages = router.until_closed().await;
+    let messages = harness.end(&mut router, PeerStop::Stop(cease)).await;
     assert_eq!(withdrawn_count(&messages), 3);
-    let Some(Message::Notification(hard)) = messages.last() else {
-        panic!("expected a NOTIFICATION last, got {messages:?}");
-    };
+    let hard = last_notification(&messages);
     assert_eq!(
         (hard.code, hard.subcode),
         (iana::error_code::CEASE, iana::cease_subcode::HARD_RESET)

@@ -85,29 +85,37 @@ pub(crate) struct RawGlobal {
     pub(crate) bfd_multiplier: Option<Spanned<i64>>,
 }
 
-impl RawGlobal {
-    /// The timer keys of this table.
-    pub(crate) fn timers(&self) -> RawTimers<'_> {
-        RawTimers {
-            hold_time: self.hold_time.as_ref(),
-            keepalive: self.keepalive.as_ref(),
-            connect_retry: self.connect_retry.as_ref(),
-            connect_retry_max: self.connect_retry_max.as_ref(),
-        }
-    }
+/// The keys `[global]` sets for every peer and `[[peer]]` overrides: the
+/// same field names in both tables, viewed as one borrowed group each.
+macro_rules! per_peer_keys {
+    ($($table:ty),+) => {$(
+        impl $table {
+            /// The timer keys of this table.
+            pub(crate) fn timers(&self) -> RawTimers<'_> {
+                RawTimers {
+                    hold_time: self.hold_time.as_ref(),
+                    keepalive: self.keepalive.as_ref(),
+                    connect_retry: self.connect_retry.as_ref(),
+                    connect_retry_max: self.connect_retry_max.as_ref(),
+                }
+            }
 
-    /// The graceful-restart and BFD keys of this table.
-    pub(crate) fn continuity(&self) -> RawContinuity<'_> {
-        RawContinuity {
-            graceful_restart: self.graceful_restart.as_ref(),
-            restart_time: self.restart_time.as_ref(),
-            bfd: self.bfd.as_ref(),
-            bfd_min_tx: self.bfd_min_tx.as_ref(),
-            bfd_min_rx: self.bfd_min_rx.as_ref(),
-            bfd_multiplier: self.bfd_multiplier.as_ref(),
+            /// The graceful-restart and BFD keys of this table.
+            pub(crate) fn continuity(&self) -> RawContinuity<'_> {
+                RawContinuity {
+                    graceful_restart: self.graceful_restart.as_ref(),
+                    restart_time: self.restart_time.as_ref(),
+                    bfd: self.bfd.as_ref(),
+                    bfd_min_tx: self.bfd_min_tx.as_ref(),
+                    bfd_min_rx: self.bfd_min_rx.as_ref(),
+                    bfd_multiplier: self.bfd_multiplier.as_ref(),
+                }
+            }
         }
-    }
+    )+};
 }
+
+per_peer_keys!(RawGlobal, RawPeer);
 
 /// Graceful-restart and BFD keys, settable in `[global]` and overridden per
 /// `[[peer]]`.
@@ -148,30 +156,6 @@ pub(crate) struct RawPeer {
     pub(crate) bfd_min_tx: Option<Spanned<Scalar>>,
     pub(crate) bfd_min_rx: Option<Spanned<Scalar>>,
     pub(crate) bfd_multiplier: Option<Spanned<i64>>,
-}
-
-impl RawPeer {
-    /// The timer keys of this table.
-    pub(crate) fn timers(&self) -> RawTimers<'_> {
-        RawTimers {
-            hold_time: self.hold_time.as_ref(),
-            keepalive: self.keepalive.as_ref(),
-            connect_retry: self.connect_retry.as_ref(),
-            connect_retry_max: self.connect_retry_max.as_ref(),
-        }
-    }
-
-    /// The graceful-restart and BFD keys of this table.
-    pub(crate) fn continuity(&self) -> RawContinuity<'_> {
-        RawContinuity {
-            graceful_restart: self.graceful_restart.as_ref(),
-            restart_time: self.restart_time.as_ref(),
-            bfd: self.bfd.as_ref(),
-            bfd_min_tx: self.bfd_min_tx.as_ref(),
-            bfd_min_rx: self.bfd_min_rx.as_ref(),
-            bfd_multiplier: self.bfd_multiplier.as_ref(),
-        }
-    }
 }
 
 /// One `[[vip]]`.

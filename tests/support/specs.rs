@@ -6,8 +6,10 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use super::bird::{self, Bird, Neighbor, RouterSpec};
+use super::flows::FlowReport;
 use super::herald::{self, HeraldSpec, Peer};
 use super::netlab::{wait_next_hops, Lab, ProcId};
+use super::route_watch::RouteHistory;
 use super::topology::{self, Host, StarLan, ROUTER_V4, ROUTER_V6};
 use super::wait::{wait_until, SETTLE};
 
@@ -180,6 +182,69 @@ impl Fleet {
             panic!("{why}\n{}", self.diagnostics());
         }
         start.elapsed()
+    }
+
+    /// What a graceful-restart test checks at its end, after printing the
+    /// figures: the next hop of `host` (0-based) never left, the route
+    /// never changed, no connection broke and each carried traffic, and
+    /// BIRD saw `restarts` graceful restarts of `proto`, each ended by
+    /// End-of-RIB.
+    pub fn assert_hitless(
+        &self,
+        host: usize,
+        proto: &str,
+        restarts: usize,
+        report: &FlowReport,
+        history: &RouteHistory,
+    ) {
+        let ms = |d: Duration| d.as_millis();
+        let absence = history.absence(self.addr(host));
+        let counts = self.gr_counts(proto);
+        eprintln!(
+            "h{}: next hop absent {} times, {} ms in all (longest {} ms); route sets seen: {} \
+             ({} samples); connections broken: {} of {} ({:?}); fewest echoes on a \
+             connection: {}; BIRD graceful restarts (begun, done, timed out): {counts:?}",
+            host + 1,
+            absence.count,
+            ms(absence.total),
+            ms(absence.longest),
+            history.sets().len(),
+            history.samples,
+            report.resets.len(),
+            report.conns.len(),
+            report.per_host,
+            report.min_echoes_unbroken(),
+        );
+        assert_eq!(
+            absence.count,
+            0,
+            "the next hop left the route:\n{}",
+            history.describe()
+        );
+        let all: std::collections::BTreeSet<IpAddr> = self.hops(&[]).into_iter().collect();
+        assert_eq!(
+            history.sets(),
+            vec![&all],
+            "the route changed:\n{}",
+            history.describe()
+        );
+        assert!(
+            report.resets.is_empty(),
+            "connections broke: {:?}\n{}",
+            report.resets,
+            report.summary()
+        );
+        assert!(
+            report.min_echoes_unbroken() >= 10,
+            "a connection carried too little traffic to count: {:?}",
+            report.conns
+        );
+        assert_eq!(
+            counts,
+            (restarts, restarts, 0),
+            "BIRD's graceful restarts of {proto} (begun, done, timed out)\n{}",
+            self.bird.protocol_all(proto)
+        );
     }
 
     /// BIRD's protocols and every process's state and log tail.
