@@ -184,9 +184,10 @@ async fn serve(config: Config) -> Result<Ending, DaemonError> {
             CheckHandle::spawn(check, probe, 0, initial, &events, &metrics)
         })
         .collect();
-    let bfd = match config.peers.iter().any(|p| p.bfd.is_some()) {
-        true => Some(Mux::bind().await.map_err(DaemonError::Bfd)?),
-        false => None,
+    let bfd = if config.peers.iter().any(|p| p.bfd.is_some()) {
+        Some(Mux::bind().await.map_err(DaemonError::Bfd)?)
+    } else {
+        None
     };
     let mut peers = Vec::with_capacity(config.peers.len());
     for (peer, routes) in config.peers.iter().zip(receivers) {
