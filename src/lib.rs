@@ -55,6 +55,7 @@ pub mod control;
 pub mod daemon;
 pub mod deadline;
 pub mod errors;
+pub mod fleet;
 pub mod health;
 pub mod hooks;
 pub mod logging;
