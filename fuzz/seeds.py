@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora into fuzz/corpus/ (gitignored).
+"""Writes the seeds into the corpora of fuzz/corpus/.
 
 BGP seeds are the hex fixtures of tests/wire_fixtures.rs, prefixed with the
 context byte (0 and 1); config seeds are examples/*.toml; control seeds are
