@@ -43,9 +43,13 @@ pub fn render(config: &Config) -> String {
             ),
             None => String::new(),
         };
+        let dead = match peer.dead_host_window() {
+            Some(window) => format!("a dead host stays a next hop up to {window:?}"),
+            None => "a dead host may stay a next hop for ever".to_string(),
+        };
         let _ = writeln!(
             out,
-            "peer {}: {} port {} AS {} ({kind}), hold {}s, {}, {graceful}{bfd}",
+            "peer {}: {} port {} AS {} ({kind}), hold {}s, {}, {graceful}{bfd}; {dead}",
             peer.name,
             peer.address,
             peer.port,

@@ -9,8 +9,62 @@ use herald::config::{
     CheckKind, Config, ConfigError, Damping, Degrade, DownAction, Origin, RouterId, Warning,
 };
 
+/// The warning of a peer without BFD or a short hold time, which the
+/// default timers always give; [`parse`] leaves it out so that the tests
+/// of other warnings need not repeat it.
+const DEAD_HOST: &str = "neither BFD nor a short hold time";
+
+/// `warnings` without the dead-host warning.
+fn other(warnings: Vec<Warning>) -> Vec<Warning> {
+    warnings
+        .into_iter()
+        .filter(|w| !w.message.contains(DEAD_HOST))
+        .collect()
+}
+
 fn parse(text: &str) -> Result<(Config, Vec<Warning>), ConfigError> {
     Config::parse(text, Path::new("/etc/herald/herald.toml"))
+        .map(|(config, warnings)| (config, other(warnings)))
+}
+
+/// Every warning of `text`, the dead-host one included.
+fn all_warnings(text: &str) -> Vec<Warning> {
+    match Config::parse(text, Path::new("/etc/herald/herald.toml")) {
+        Ok((_, warnings)) => warnings,
+        Err(e) => panic!("unexpected error: {e}"),
+    }
+}
+
+#[test]
+fn a_peer_without_bfd_and_with_the_default_hold_time_names_how_long_a_dead_host_stays() {
+    let text = "[global]\nasn = 65001\n[[peer]]\naddress = \"198.51.100.1\"\nasn = 65000\n";
+    let warnings = all_warnings(text);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].key, "peer[0].hold-time");
+    assert!(
+        warnings[0]
+            .message
+            .contains("for up to 95 s (hold time 90 s + restart time 5 s)"),
+        "{}",
+        warnings[0].message
+    );
+    let no_gr = text.replace("asn = 65001\n", "asn = 65001\ngraceful-restart = false\n");
+    assert!(all_warnings(&no_gr)[0]
+        .message
+        .contains("for up to 90 s (the hold time)"));
+    let silent = all_warnings(&text.replace("asn = 65001\n", "asn = 65001\nhold-time = 0\n"));
+    assert!(silent[0].message.contains("maybe for ever"), "{silent:?}");
+}
+
+#[test]
+fn bfd_or_a_hold_time_of_nine_seconds_or_less_is_no_dead_host_warning() {
+    let peer = "[[peer]]\naddress = \"198.51.100.1\"\nasn = 65000\n";
+    for global in ["bfd = true\n", "hold-time = \"9s\"\n", "hold-time = 3\n"] {
+        let text = format!("[global]\nasn = 65001\n{global}{peer}");
+        assert!(all_warnings(&text).is_empty(), "{global}");
+    }
+    let text = format!("[global]\nasn = 65001\nhold-time = \"10s\"\n{peer}");
+    assert_eq!(all_warnings(&text).len(), 1);
 }
 
 fn config(text: &str) -> Config {
@@ -99,6 +153,7 @@ fn the_commented_out_keys_of_the_full_example_are_valid_too() {
 fn the_health_example_withdraws_one_vip_and_degrades_the_other() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/health.toml");
     let (config, warnings) = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let warnings = other(warnings);
     assert!(warnings.is_empty(), "{warnings:?}");
     let names: Vec<&str> = config.checks.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["web", "cache", "maintenance"]);
@@ -125,6 +180,7 @@ fn the_health_example_withdraws_one_vip_and_degrades_the_other() {
 fn the_packaged_example_announces_nothing_until_edited() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/herald.toml");
     let (config, warnings) = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let warnings = other(warnings);
     assert!(config.peers.is_empty());
     assert!(config.vips.is_empty());
     assert!(warnings.is_empty());
@@ -134,6 +190,7 @@ fn the_packaged_example_announces_nothing_until_edited() {
 fn the_minimal_example_resolves_to_one_peer_and_one_vip() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal.toml");
     let (config, warnings) = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let warnings = other(warnings);
     assert!(warnings.is_empty());
     assert_eq!(config.source, path);
     assert_eq!(config.global.asn, 65001);

@@ -22,7 +22,7 @@ use support::herald::{self, HeraldSpec};
 use support::netlab::{self, Lab, ProcId};
 use support::route_watch::{next_hops, Hops, RouteWatch};
 use support::specs::{self, Fleet};
-use support::topology::{self, StarLan, ROUTER_V4};
+use support::topology::{self, StarLan};
 use support::wait::{wait_until, SETTLE};
 
 const VIP: &str = "192.0.2.10/32";
@@ -55,49 +55,6 @@ fn fleet(bfd: Option<BfdSpec>, herald_keys: &str, hold: Option<u16>) -> Fleet {
     )
 }
 
-/// Cuts host `i` (0-based) off the router, or reconnects it: both ends
-/// send each other's frames to MAC addresses nobody owns; nothing is
-/// closed and no link changes state. (There is no tc classifier, netem or
-/// nftables on every test machine; the neighbour table always exists.)
-fn cut_off(f: &Fleet, i: usize, cut: bool) {
-    let host = &f.lan.hosts[i];
-    let (host_addr, router_addr) = (host.v4.to_string(), ROUTER_V4.to_string());
-    let ends = [
-        (
-            f.lan.router.as_str(),
-            host_addr.as_str(),
-            "br0",
-            "02:00:00:00:00:01",
-        ),
-        (
-            host.ns.as_str(),
-            router_addr.as_str(),
-            "eth0",
-            "02:00:00:00:00:02",
-        ),
-    ];
-    for (ns, addr, dev, mac) in ends {
-        if cut {
-            netlab::ip(
-                ns,
-                &[
-                    "neigh",
-                    "replace",
-                    addr,
-                    "lladdr",
-                    mac,
-                    "dev",
-                    dev,
-                    "nud",
-                    "permanent",
-                ],
-            );
-        } else {
-            netlab::ip(ns, &["neigh", "del", addr, "dev", dev]);
-        }
-    }
-}
-
 /// How long the router kept each dead host, and how long each took to
 /// come back once alive again.
 struct Figures {
@@ -122,10 +79,10 @@ fn measure(f: &mut Fleet, bound: Duration) -> Figures {
     f.wait_hops(&all, SETTLE);
 
     let cut = Instant::now();
-    cut_off(f, 1, true);
+    f.cut_off(1, true);
     f.wait_hops(&f.hops(&[1]), bound);
     let reconnected = Instant::now();
-    cut_off(f, 1, false);
+    f.cut_off(1, false);
     f.wait_hops(&all, SETTLE);
 
     let history = watch.stop();

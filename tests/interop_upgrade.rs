@@ -394,28 +394,6 @@ impl Answers {
     }
 }
 
-/// How long BIRD's graceful restart of `proto` lasted, from the log line
-/// that began it to the one that ended it with End-of-RIB (BIRD's log
-/// times have milliseconds); `None` without both lines.
-fn gr_window(f: &Fleet, proto: &str) -> Option<Duration> {
-    let log = f.bird.log(&f.lab);
-    let prefix = format!("{proto}: ");
-    let time_of = |what: &str| {
-        let line = log
-            .lines()
-            .find(|l| l.contains(&prefix) && l.contains(what))?;
-        // "2026-11-22 08:21:53.575 <TRACE> h1_v4: ..."
-        let clock = line.split_whitespace().nth(1)?;
-        let (hms, millis) = clock.split_once('.')?;
-        let mut fields = hms.split(':').map(|n| n.parse::<u64>().ok());
-        let (h, m, s) = (fields.next()??, fields.next()??, fields.next()??);
-        Some(((h * 60 + m) * 60 + s) * 1000 + millis.parse::<u64>().ok()?)
-    };
-    let begun = time_of("Neighbor graceful restart detected")?;
-    let done = time_of("Neighbor graceful restart done")?;
-    done.checked_sub(begun).map(Duration::from_millis)
-}
-
 /// The fleet: host 1 runs the installed herald on the default socket,
 /// hosts 2 and 3 this build's herald; BIRD with graceful restart on.
 fn fleet() -> Fleet {
@@ -560,7 +538,9 @@ fn a_dpkg_upgrade_restarts_herald_in_place_and_keeps_the_next_hop_and_every_conn
     let answers = poll.stop();
     let report = flows.finish(&mut f.lab);
     let history = watch.stop();
-    let gr_lasted = gr_window(&f, "h1_v4");
+    let gr_lasted = support::bird::gr_windows(&f.bird.log(&f.lab), "h1_v4")
+        .first()
+        .copied();
     let silences = answers.silences();
     let silent_total: Duration = silences.iter().map(|(a, b)| *b - *a).sum();
     let first_answer = answers.first_answer_of(started_after, dpkg_began);

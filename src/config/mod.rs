@@ -237,6 +237,26 @@ impl Peer {
             IpNet::V6(_) => self.ipv6,
         }
     }
+
+    /// How long, by this host's own settings, the router may keep this
+    /// host as a next hop after the host dies without closing its
+    /// session (frozen, cut off, powered off): BFD's detection time when
+    /// BFD is on; else the hold time, plus the restart time when graceful
+    /// restart is on, since a router may keep the routes stale after a
+    /// hold timer expiry too (RFC 8538 §4). `None` with hold time 0 and no
+    /// BFD: nothing ever notices. The router's own offers may shorten it.
+    pub fn dead_host_window(&self) -> Option<Duration> {
+        if let Some(bfd) = self.bfd {
+            return Some(bfd.min_tx * u32::from(bfd.multiplier));
+        }
+        if self.hold_time == 0 {
+            return None;
+        }
+        let restart = self.graceful_restart.map_or(0, |gr| gr.restart_time);
+        Some(Duration::from_secs(
+            u64::from(self.hold_time) + u64::from(restart),
+        ))
+    }
 }
 
 /// ORIGIN attribute value (RFC 4271 §5.1.1).

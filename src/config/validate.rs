@@ -393,7 +393,7 @@ impl Validator<'_> {
         let resolved = self.resolve(&timers, global_timers)?;
         let continuity = self.continuity(p.continuity(), &format!("peer[{index}]"))?;
         let (graceful_restart, bfd) = self.resolve_continuity(&continuity, global_continuity);
-        Ok(Peer {
+        let peer = Peer {
             name,
             address,
             port,
@@ -410,7 +410,9 @@ impl Validator<'_> {
             security: self.peer_security(index, raw)?,
             graceful_restart,
             bfd,
-        })
+        };
+        self.warn_dead_host(&peer, raw.span(), &key("hold-time"));
+        Ok(peer)
     }
 
     /// Whether a peer carries one address family (`names.0`): by default

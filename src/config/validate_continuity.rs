@@ -3,6 +3,7 @@
 //! overridden per `[[peer]]` like the session timers; and `on-sigterm`,
 //! which only `[global]` has.
 
+use std::ops::Range;
 use std::time::Duration;
 
 use toml::Spanned;
@@ -10,12 +11,18 @@ use toml::Spanned;
 use super::error::ConfigError;
 use super::raw::{RawContinuity, RawGlobal, Scalar};
 use super::validate::Validator;
-use super::{Bfd, GracefulRestart, OnSigterm};
+use super::{Bfd, GracefulRestart, OnSigterm, Peer};
 
-/// Restart time advertised when none is configured. herald is back within
-/// a second or two of a restart; a herald that is not back after 30 s is
-/// not coming back soon, and its routes should not outlive it much longer.
-pub const DEFAULT_RESTART_TIME: u16 = 30;
+/// Restart time advertised when none is configured. The longest restart
+/// herald itself needs is systemd's after a crash: the unit's 2 s
+/// `RestartSec=` plus well under a second to start and reconnect; exec in
+/// place (`herald restart`, a package upgrade) takes about 0.1 s. 5 s
+/// leaves more than twice what is needed, and a router drops a herald that
+/// is not coming back soon after (herald.toml(5) has the figures).
+pub const DEFAULT_RESTART_TIME: u16 = 5;
+/// The longest hold time `herald check` calls short: three keepalives of
+/// 3 s, the usual data-centre setting.
+const SHORT_HOLD_TIME: u16 = 9;
 /// The largest value of the capability's 12-bit field (RFC 4724 §3).
 const MAX_RESTART_TIME: u64 = 4095;
 /// A data-centre default of RFC 5880 timers: 300 ms × 3 detects a silent
@@ -69,7 +76,8 @@ impl Validator<'_> {
     }
 
     /// A peer's graceful restart and BFD: its own keys, else `[global]`'s,
-    /// else the defaults (graceful restart on for 30 s, BFD off).
+    /// else the defaults (graceful restart on for [`DEFAULT_RESTART_TIME`],
+    /// BFD off).
     pub(super) fn resolve_continuity(
         &self,
         peer: &Continuity,
@@ -100,6 +108,37 @@ impl Validator<'_> {
                 .unwrap_or(DEFAULT_BFD_MULTIPLIER),
         });
         (graceful_restart, bfd)
+    }
+
+    /// Warns when nothing but a long hold time would take this host out of
+    /// the router's next hops if it died without closing its session: no
+    /// BFD and a hold time of 0 or above [`SHORT_HOLD_TIME`]. Every new
+    /// connection hashed to a dead next hop is lost, so the warning names
+    /// how long that lasts.
+    pub(super) fn warn_dead_host(&mut self, peer: &Peer, span: Range<usize>, key: &str) {
+        if peer.bfd.is_some() || (1..=SHORT_HOLD_TIME).contains(&peer.hold_time) {
+            return;
+        }
+        let how_long = match (peer.dead_host_window(), peer.graceful_restart) {
+            (None, _) => "for as long as its TCP connection lingers, maybe for ever \
+                          (hold time 0: no keepalives)"
+                .to_string(),
+            (Some(window), Some(gr)) => format!(
+                "for up to {} s (hold time {} s + restart time {} s)",
+                window.as_secs(),
+                peer.hold_time,
+                gr.restart_time
+            ),
+            (Some(window), None) => format!("for up to {} s (the hold time)", window.as_secs()),
+        };
+        let message = format!(
+            "peer {} has neither BFD nor a short hold time: if this host dies without \
+             closing the session, the router keeps it as a next hop {how_long}, and the \
+             connections sent to it are lost; set `bfd = true` (with BFD on the router) or \
+             a hold time of at most {SHORT_HOLD_TIME} s",
+            peer.name
+        );
+        self.warn(span, key, message);
     }
 
     /// `[global] on-sigterm`.

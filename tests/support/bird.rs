@@ -337,3 +337,31 @@ pub fn log_count(log: &str, name: &str, what: &str) -> usize {
         .filter(|l| l.contains(&prefix) && l.contains(what))
         .count()
 }
+
+/// How long each graceful restart of protocol `name` in `log` lasted, in
+/// order: from the line that began it ("Neighbor graceful restart
+/// detected") to the next one that ended it with End-of-RIB ("... done").
+/// BIRD's log times have milliseconds; an unfinished restart is left out.
+pub fn gr_windows(log: &str, name: &str) -> Vec<Duration> {
+    let prefix = format!("{name}: ");
+    // "2026-11-22 08:21:53.575 <TRACE> h1_v4: ..."
+    let time_of = |line: &str| {
+        let clock = line.split_whitespace().nth(1)?;
+        let (hms, millis) = clock.split_once('.')?;
+        let mut fields = hms.split(':').map(|n| n.parse::<u64>().ok());
+        let (h, m, s) = (fields.next()??, fields.next()??, fields.next()??);
+        Some(((h * 60 + m) * 60 + s) * 1000 + millis.parse::<u64>().ok()?)
+    };
+    let mut windows = Vec::new();
+    let mut begun = None;
+    for line in log.lines().filter(|l| l.contains(&prefix)) {
+        if line.contains("Neighbor graceful restart detected") {
+            begun = time_of(line);
+        } else if line.contains("Neighbor graceful restart done") {
+            if let (Some(start), Some(end)) = (begun.take(), time_of(line)) {
+                windows.extend(end.checked_sub(start).map(Duration::from_millis));
+            }
+        }
+    }
+    windows
+}

@@ -113,6 +113,15 @@ impl Lab {
         stop(&mut self.procs[id.0], STOP_GRACE)
     }
 
+    /// Kills the process with SIGKILL, as a crash would, and reaps it: it
+    /// no longer counts as exiting on its own.
+    pub fn kill(&mut self, id: ProcId) {
+        let proc = &mut self.procs[id.0];
+        let _ = proc.child.kill();
+        let _ = proc.child.wait();
+        proc.exited = true;
+    }
+
     /// The processes that exited although the lab did not stop them, with
     /// their exit status: `None` if all still run.
     pub fn unexpected_exits(&mut self) -> Option<String> {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::bird::{self, Bird, Neighbor, RouterSpec};
 use super::flows::FlowReport;
 use super::herald::{self, HeraldSpec, Peer};
-use super::netlab::{wait_next_hops, Lab, ProcId};
+use super::netlab::{self, wait_next_hops, Lab, ProcId};
 use super::route_watch::RouteHistory;
 use super::topology::{self, Host, StarLan, ROUTER_V4, ROUTER_V6};
 use super::wait::{wait_until, SETTLE};
@@ -149,6 +149,50 @@ impl Fleet {
             panic!("{why}\n{}", self.diagnostics());
         }
         start.elapsed()
+    }
+
+    /// Cuts host `i` (0-based) off the router, or reconnects it: both ends
+    /// send each other's frames to MAC addresses nobody owns; nothing is
+    /// closed and no link changes state, as when a host hangs or its cable
+    /// is cut behind a switch. (There is no tc classifier, netem or
+    /// nftables on every test machine; the neighbour table always exists.)
+    pub fn cut_off(&self, i: usize, cut: bool) {
+        let host = &self.lan.hosts[i];
+        let (host_addr, router_addr) = (host.v4.to_string(), ROUTER_V4.to_string());
+        let ends = [
+            (
+                self.lan.router.as_str(),
+                host_addr.as_str(),
+                "br0",
+                "02:00:00:00:00:01",
+            ),
+            (
+                host.ns.as_str(),
+                router_addr.as_str(),
+                "eth0",
+                "02:00:00:00:00:02",
+            ),
+        ];
+        for (ns, addr, dev, mac) in ends {
+            if cut {
+                netlab::ip(
+                    ns,
+                    &[
+                        "neigh",
+                        "replace",
+                        addr,
+                        "lladdr",
+                        mac,
+                        "dev",
+                        dev,
+                        "nud",
+                        "permanent",
+                    ],
+                );
+            } else {
+                netlab::ip(ns, &["neigh", "del", addr, "dev", dev]);
+            }
+        }
     }
 
     /// BIRD's graceful restarts of `proto` from its log: (begun, ended by
