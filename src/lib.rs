@@ -94,6 +94,7 @@ pub mod health;
 pub mod hooks;
 pub mod logging;
 pub mod metrics;
+pub mod net;
 pub mod route;
 pub mod state_file;
 pub mod summary;
