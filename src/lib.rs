@@ -45,6 +45,40 @@
 //! * [`daemon`] starts the tasks, serves signals and commands, reloads and
 //!   stops them in order; [`systemd`], [`metrics`] and [`state_file`] are
 //!   its links to the outside.
+//!
+//! # Target layout of the BGP core and BFD
+//!
+//! Where the codec, the session and BFD are heading, one concept per
+//! place; code moves here in small steps that keep behaviour unchanged.
+//!
+//! * `bgp::wire::buf`: the checked reads and length back-patching every
+//!   message codec shares, so no codec imports another's helpers.
+//! * `bgp::wire::error`: one typed error per RFC 4271 §6 case, including
+//!   the ones the session raises (Bad Peer AS, Unsupported Capability,
+//!   RFC 6608 FSM errors, Hold Timer Expired); one mapping turns an error
+//!   into the NOTIFICATION's (code, subcode, data).
+//! * `bgp::wire::negotiate`: next to the OPEN codec, the check of a
+//!   received OPEN against ours and what both agree on (hold time,
+//!   keepalive, families, 4-octet AS, route refresh, graceful restart).
+//!   The OPEN checks live once and serve both decoding and negotiation;
+//!   [`bgp::fsm`] raises the typed error and decides transitions only.
+//! * [`bgp::wire::iana`]: every wire number, with typed values (ORIGIN,
+//!   message types, error codes) that config, routes and the codec share:
+//!   one ORIGIN type for all three.
+//! * `net`: the one module with `unsafe` socket options (TTL, GTSM,
+//!   TCP MD5, receiving the TTL), used by both [`bgp::peer`] and [`bfd`],
+//!   so that BFD no longer reaches into the BGP layer.
+//! * [`bgp::peer`] split by concern: framing (read buffer and
+//!   `try_parse`), writes, timers, and the linger that flushes a
+//!   NOTIFICATION before close.
+//! * [`bfd`]: the receive mux and the session task share a leaf for the
+//!   registration and abort-on-drop handles instead of importing each
+//!   other; the session's handshake, timers and Poll Sequences in files of
+//!   their own.
+//! * tests: wire fixtures by message with one shared hex helper in
+//!   `tests/support`, fixtures captured from BIRD and FRR sessions with a
+//!   note on how they were recorded, and `tests/regression.rs` naming each
+//!   bug it pins.
 
 pub mod announcer;
 pub mod bfd;
@@ -60,6 +94,7 @@ pub mod health;
 pub mod hooks;
 pub mod logging;
 pub mod metrics;
+pub mod net;
 pub mod route;
 pub mod state_file;
 pub mod summary;

@@ -28,7 +28,7 @@ use super::packet;
 use super::session::{Input, ResumeState, Session};
 use super::settings::Settings;
 use super::task::{self, SessionHandle};
-use crate::bgp::sockopt::{self, Datagram};
+use crate::net::sockopt::{self, Datagram};
 
 /// Larger than any Control packet: the Length field is one byte.
 const RECEIVE_BUFFER: usize = 256;

@@ -22,8 +22,8 @@ use super::mux::{AbortOnDrop, Receivers, Registration};
 use super::packet::ControlPacket;
 use super::session::{Action, Input, ResumeState, Session, Snapshot};
 use super::settings::{Settings, SettingsError};
-use crate::bgp::sockopt;
 use crate::deadline::sleep_opt;
+use crate::net::sockopt;
 
 /// Tries at a free source port before giving up.
 const PORT_ATTEMPTS: usize = 16;

@@ -2,5 +2,4 @@
 pub mod adj_rib_out;
 pub mod fsm;
 pub mod peer;
-pub mod sockopt;
 pub mod wire;

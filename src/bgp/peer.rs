@@ -29,12 +29,12 @@ use super::adj_rib_out::{AdjRibOut, ExportPolicy};
 use super::fsm::{
     Action, DownReason, GracefulRestartConfig, Input, Negotiated, Session, SessionConfig, State,
 };
-use super::sockopt;
 use super::wire::{self, iana, Context, Family, GracefulRestart, Message, Notification, Update};
 use crate::bfd::{self, SessionStatus};
 use crate::config::{Global, Peer, PeerSecurity, RouterId};
 use crate::deadline::sleep_opt;
 use crate::metrics::{Direction, Metrics};
+use crate::net::sockopt;
 use crate::route::RouteSet;
 
 /// How long a TCP connect may take before it counts as failed (RFC 4271

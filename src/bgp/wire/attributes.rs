@@ -16,7 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use bytes::{Buf, Bytes};
 
-use super::header::take;
+use super::buf::take;
 use super::iana::{as_path_segment, attr_flag, attr_type, origin};
 use super::{
     nlri, AsPathSegment, AsSegmentKind, Context, ErrorHandling, Family, MpReach, MpUnreach, Origin,

@@ -14,6 +14,7 @@ use bytes::Bytes;
 use ipnet::{IpNet, Ipv4Net};
 
 mod attributes;
+mod buf;
 pub mod error;
 mod header;
 pub mod iana;

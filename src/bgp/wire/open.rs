@@ -32,7 +32,7 @@ use std::net::Ipv4Addr;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use super::header::{patch_u16, take};
+use super::buf::{patch_u16, take};
 use super::iana::{self, capability, graceful_restart, open_param};
 use super::{Capability, Family, GracefulRestart, Open, OpenError};
 

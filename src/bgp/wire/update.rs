@@ -17,7 +17,7 @@
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
-use super::header::{patch_u16, take};
+use super::buf::{patch_u16, take};
 use super::iana::attr_type;
 use super::{
     attributes, nlri, Context, ErrorHandling, Family, MpUnreach, PathAttributes, Update,

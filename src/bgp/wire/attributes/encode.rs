@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use bytes::{BufMut, BytesMut};
 
 use super::{OPTIONAL_NON_TRANSITIVE, OPTIONAL_TRANSITIVE, WELL_KNOWN};
-use crate::bgp::wire::header::patch_u16;
+use crate::bgp::wire::buf::patch_u16;
 use crate::bgp::wire::iana::{self, as_path_segment, attr_flag, attr_type, origin};
 use crate::bgp::wire::{
     nlri, AsPathSegment, AsSegmentKind, Context, MpReach, Origin, PathAttributes,
