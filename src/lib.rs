@@ -90,6 +90,7 @@ pub mod daemon;
 pub mod deadline;
 pub mod errors;
 pub mod fleet;
+pub mod fsutil;
 pub mod health;
 pub mod hooks;
 pub mod logging;

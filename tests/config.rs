@@ -1373,3 +1373,34 @@ fn a_configuration_other_users_could_change_is_refused() {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     assert!(Config::load(&path).is_ok());
 }
+
+#[test]
+fn the_refusal_of_exposed_configurations_sees_through_symlinks_ancestors_and_owners() {
+    use std::os::unix::fs::PermissionsExt;
+    let chmod = |path: &Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod")
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let open = dir.path().join("open");
+    let inner = open.join("inner");
+    std::fs::create_dir_all(&inner).expect("mkdir");
+    let real = inner.join("herald.toml");
+    std::fs::write(&real, "[global]\nasn = 65001\n").expect("write");
+    chmod(&real, 0o644);
+    let link = dir.path().join("herald.toml");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    assert!(Config::load(&link).is_ok());
+
+    // Any user may replace `inner`, and with it the file.
+    chmod(&open, 0o777);
+    for path in [&link, &real] {
+        let err = Config::load(path).unwrap_err().to_string();
+        assert!(err.contains("other users could change"), "{err}");
+        assert!(err.contains("/open is writable by every user"), "{err}");
+    }
+    chmod(&open, 0o755);
+
+    nix::unistd::chown(&real, Some(nix::unistd::Uid::from_raw(65534)), None).expect("chown");
+    let err = Config::load(&link).unwrap_err().to_string();
+    assert!(err.contains("owned by uid 65534"), "{err}");
+}

@@ -12,6 +12,8 @@ use super::{PeerSecurity, Secret};
 
 /// Longest TCP MD5 key Linux accepts (TCP_MD5SIG_MAXKEYLEN).
 const MAX_KEY_LEN: usize = 80;
+/// Longest key file read: the key and a comment or two.
+const MAX_KEY_FILE_LEN: u64 = 4096;
 
 impl Validator<'_> {
     pub(super) fn peer_security(
@@ -76,8 +78,10 @@ impl Validator<'_> {
                 ),
             ));
         }
-        let text = std::fs::read_to_string(path)
+        let bytes = crate::fsutil::read_regular(path, MAX_KEY_FILE_LEN)
             .map_err(|e| fail(self, format!("cannot read {}: {e}", path.display())))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| fail(self, format!("{} is not UTF-8 text", path.display())))?;
         let first = text.lines().next().unwrap_or_default().to_string();
         self.md5_key(file, first, key)
     }

@@ -346,15 +346,14 @@ impl Supervisor {
                     if matches!(command.request, Request::Restart) {
                         // The new process reads the file again: one that
                         // would not start must not cost the routes.
-                        let answer = match Config::load(&self.config.source) {
+                        let answer = match self.load_config().await {
                             Ok(_) => Response::Done {
                                 message: "restarting in place".to_string(),
                             },
                             Err(err) => Response::Error {
                                 code: ErrorCode::InvalidConfig,
                                 message: format!(
-                                    "restart refused, the new daemon could not start: {}",
-                                    crate::errors::one_line(&err)
+                                    "restart refused, the new daemon could not start: {err}"
                                 ),
                             },
                         };

@@ -9,6 +9,7 @@
 //! at the next start.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tracing::{error, info, warn};
@@ -18,10 +19,28 @@ use super::{build_probes, Supervisor};
 use crate::announcer::{Event, Reload};
 use crate::bfd::{Mux, SessionHandle};
 use crate::bgp::wire::{iana, Notification};
-use crate::config::{Config, Peer};
+use crate::config::{Config, Peer, Warning};
 use crate::errors::one_line;
+use crate::fsutil::off_loop;
+
+/// How long reading the configuration, with the key files it names, may
+/// take: a local file takes microseconds, a hung file system forever.
+const CONFIG_DEADLINE: Duration = Duration::from_secs(5);
 
 impl Supervisor {
+    /// Reads and validates the configuration file on a thread of its own
+    /// (see `fsutil::off_loop`), so that a FIFO or a hung mount where the
+    /// file should be delays this answer, never a keepalive.
+    pub(super) async fn load_config(&self) -> Result<(Config, Vec<Warning>), String> {
+        let path = self.config.source.clone();
+        off_loop("read the configuration", CONFIG_DEADLINE, move || {
+            Config::load(&path)
+        })
+        .await
+        .map_err(|err| one_line(&err))?
+        .map_err(|err| one_line(&err))
+    }
+
     /// Reloads the configuration file; returns what changed, or why the
     /// file was refused.
     pub(super) async fn reload(&mut self) -> Result<String, String> {
@@ -36,7 +55,7 @@ impl Supervisor {
     }
 
     async fn reload_file(&mut self) -> Result<String, String> {
-        let (config, warnings) = Config::load(&self.config.source).map_err(|err| one_line(&err))?;
+        let (config, warnings) = self.load_config().await?;
         for warning in &warnings {
             warn!("{warning}");
         }
