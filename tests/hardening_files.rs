@@ -66,3 +66,105 @@ fn check_and_run_refuse_a_fifo_or_a_huge_file_instead_of_hanging() {
     let out = support::daemon::run(&["check", "--config", config]).expect_code(3);
     assert!(out.stderr.contains("bytes long"), "{out:?}");
 }
+
+#[test]
+fn a_second_daemon_on_one_state_file_refuses_to_start_naming_the_first() {
+    let host = host();
+    let first = host.start();
+    // Its own socket, so that only the state file is shared.
+    let other = host.path("other.toml");
+    let text = std::fs::read_to_string(&host.config).expect("read the config");
+    let socket = host.socket.display().to_string();
+    std::fs::write(&other, text.replace(&socket, &format!("{socket}.2"))).expect("write");
+
+    let out =
+        support::daemon::run(&["run", "--config", other.to_str().expect("UTF-8")]).expect_code(1);
+    let holder = format!("in use by another herald (pid {})", first.pid());
+    assert!(out.stderr.contains(&holder), "{out:?}");
+    assert!(!host.path("herald.sock.2").exists());
+    host.status();
+}
+
+#[test]
+fn a_corrupt_state_file_is_kept_aside_and_every_vip_starts_withdrawn() {
+    let host = host();
+    std::fs::write(
+        &host.state_file,
+        "{\"version\": 1, \"overrides\": {\"192.0.2.10/3",
+    )
+    .expect("write a truncated state file");
+    let daemon = host.start();
+
+    let report = host.status();
+    let vip = support::daemon::vip_of(&report, VIP);
+    assert_eq!(vip.state, "withdrawn");
+    let reason = vip
+        .override_
+        .as_ref()
+        .and_then(|o| o.reason.clone())
+        .expect("an override says why");
+    assert!(reason.contains("state.json.corrupt-"), "{reason}");
+    assert!(daemon.log().contains("THE STATE FILE COULD NOT BE LOADED"));
+    let kept: Vec<_> = std::fs::read_dir(host.dir.path())
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("state.json.corrupt-")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let text = std::fs::read_to_string(kept[0].path()).expect("read");
+    assert!(text.ends_with("192.0.2.10/3"), "kept unchanged: {text}");
+
+    host.herald(&["auto", VIP]).expect_code(0);
+    host.wait_status("the VIP to be handed back", |r| {
+        support::daemon::state_of(r, VIP) == "announced"
+    });
+}
+
+#[test]
+fn a_failed_save_fails_the_command_and_is_retried_until_it_succeeds() {
+    let host = host();
+    let _daemon = host.start();
+    // A directory where the temporary file goes fails every save, as a
+    // full disk would, whoever herald runs as.
+    let blocker = host.path(".state.json.tmp");
+    std::fs::create_dir(&blocker).expect("mkdir");
+    std::fs::write(blocker.join("keep"), "").expect("fill it");
+
+    let out = host
+        .herald(&["withdraw", VIP, "--reason", "disk swap"])
+        .expect_code(1);
+    assert!(out.stderr.contains("but not saved"), "{out:?}");
+    assert_eq!(support::daemon::state_of(&host.status(), VIP), "withdrawn");
+
+    std::fs::remove_dir_all(&blocker).expect("free the name");
+    support::wait::wait_until(Duration::from_secs(10), Duration::from_millis(100), || {
+        let text = std::fs::read_to_string(&host.state_file).unwrap_or_default();
+        if text.contains("disk swap") {
+            Ok(())
+        } else {
+            Err(text)
+        }
+    })
+    .unwrap_or_else(|text| panic!("the retry never saved the override: {text}"));
+}
+
+#[test]
+fn a_reload_or_restart_that_moves_the_state_file_is_refused() {
+    let host = host();
+    let _daemon = host.start();
+    host.herald(&["withdraw", VIP]).expect_code(0);
+    let text = std::fs::read_to_string(&host.config).expect("read");
+    let old = host.state_file.display().to_string();
+    std::fs::write(&host.config, text.replace(&old, &format!("{old}.new"))).expect("write");
+
+    for command in ["reload", "restart"] {
+        let out = host.herald(&[command]).expect_code(5);
+        assert!(out.stderr.contains("global.state-file changes"), "{out:?}");
+    }
+    let report = host.status();
+    assert_eq!(support::daemon::state_of(&report, VIP), "withdrawn");
+}

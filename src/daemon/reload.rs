@@ -31,14 +31,29 @@ impl Supervisor {
     /// Reads and validates the configuration file on a thread of its own
     /// (see `fsutil::off_loop`), so that a FIFO or a hung mount where the
     /// file should be delays this answer, never a keepalive.
+    ///
+    /// A file that moves `global.state-file` is refused: this daemon holds
+    /// the lock on the old file and keeps its overrides there, and a new
+    /// daemon reading the new, empty one would forget them (herald(8),
+    /// FILES).
     pub(super) async fn load_config(&self) -> Result<(Config, Vec<Warning>), String> {
         let path = self.config.source.clone();
-        off_loop("read the configuration", CONFIG_DEADLINE, move || {
+        let loaded = off_loop("read the configuration", CONFIG_DEADLINE, move || {
             Config::load(&path)
         })
         .await
         .map_err(|err| one_line(&err))?
-        .map_err(|err| one_line(&err))
+        .map_err(|err| one_line(&err))?;
+        let (old, new) = (&self.config.daemon.state_file, &loaded.0.daemon.state_file);
+        if old != new {
+            return Err(format!(
+                "global.state-file changes from {} to {}, which would lose the saved \
+                 overrides: stop herald, move the file, then start herald",
+                old.display(),
+                new.display()
+            ));
+        }
+        Ok(loaded)
     }
 
     /// Reloads the configuration file; returns what changed, or why the

@@ -21,5 +21,5 @@ pub mod off_loop;
 pub mod read;
 
 pub use create::{create_new, open_lock_file};
-pub use off_loop::{off_loop, Stalled};
+pub use off_loop::{off_loop, Pending, Stalled};
 pub use read::read_regular;

@@ -38,24 +38,51 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
+    start(what, work)?.wait(deadline).await
+}
+
+/// Starts `work` on a new thread; its result is then awaited with
+/// [`Pending::wait`], as often as its deadline passes.
+pub fn start<T, F>(what: &'static str, work: F) -> Result<Pending<T>, Stalled>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
     let (done, result) = oneshot::channel();
     std::thread::Builder::new()
         .name("herald-fs".to_string())
         .spawn(move || {
-            // Nobody listens any more once the deadline has passed.
+            // Nobody listens any more once the waiter has given up.
             let _ = done.send(work());
         })
         .map_err(|err| Stalled::Thread {
             what,
             why: err.to_string(),
         })?;
-    match tokio::time::timeout(deadline, result).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(_)) => Err(Stalled::Thread {
-            what,
-            why: "the thread doing it panicked".to_string(),
-        }),
-        Err(_) => Err(Stalled::Deadline { what, deadline }),
+    Ok(Pending { what, result })
+}
+
+/// Work running on its own thread.
+#[derive(Debug)]
+pub struct Pending<T> {
+    what: &'static str,
+    result: oneshot::Receiver<T>,
+}
+
+impl<T> Pending<T> {
+    /// Waits at most `deadline` for the result. After
+    /// [`Stalled::Deadline`] the work still runs and may be waited on
+    /// again; after anything else it is over.
+    pub async fn wait(&mut self, deadline: Duration) -> Result<T, Stalled> {
+        let what = self.what;
+        match tokio::time::timeout(deadline, &mut self.result).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(_)) => Err(Stalled::Thread {
+                what,
+                why: "the thread doing it panicked".to_string(),
+            }),
+            Err(_) => Err(Stalled::Deadline { what, deadline }),
+        }
     }
 }
 
@@ -72,6 +99,18 @@ mod tests {
         .await;
         assert!(matches!(result, Err(Stalled::Deadline { .. })));
         assert!(start.elapsed() < Duration::from_secs(1));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn overrunning_work_can_be_waited_on_again_until_it_ends() {
+        let mut pending = start("wait", || {
+            std::thread::sleep(Duration::from_millis(300));
+            7
+        })
+        .unwrap();
+        let first = pending.wait(Duration::from_millis(10)).await;
+        assert!(matches!(first, Err(Stalled::Deadline { .. })));
+        assert_eq!(pending.wait(Duration::from_secs(5)).await.unwrap(), 7);
     }
 
     #[tokio::test(flavor = "current_thread")]
