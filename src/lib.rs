@@ -100,3 +100,4 @@ pub mod route;
 pub mod state_file;
 pub mod summary;
 pub mod systemd;
+pub mod text;

@@ -168,3 +168,39 @@ fn a_reload_or_restart_that_moves_the_state_file_is_refused() {
     let report = host.status();
     assert_eq!(support::daemon::state_of(&report, VIP), "withdrawn");
 }
+
+#[test]
+fn a_reason_with_control_characters_reaches_no_log_or_terminal_raw() {
+    let host = host();
+    let daemon = host.start();
+    let reason = "swap\nWARN herald: forged line\x1b[2J\u{202e}";
+    host.herald(&["withdraw", VIP, "--reason", reason])
+        .expect_code(0);
+
+    let escaped = "swap\\nWARN herald: forged line\\u{1b}[2J\\u{202e}";
+    let report = host.status();
+    let shown = support::daemon::vip_of(&report, VIP)
+        .override_
+        .as_ref()
+        .and_then(|o| o.reason.clone());
+    assert_eq!(shown.as_deref(), Some(escaped));
+    let table = host.herald(&["status"]).expect_code(0).stdout;
+    assert!(table.contains(escaped), "{table}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&host.state_file).expect("read"))
+            .expect("JSON");
+    assert_eq!(saved["overrides"][VIP]["reason"], escaped);
+
+    let log = daemon.log();
+    assert!(log.contains("forged line"), "the reason is logged: {log}");
+    for text in [&log, &table] {
+        assert!(
+            !text.contains('\x1b') && !text.contains('\u{202e}'),
+            "{text}"
+        );
+        assert!(
+            !text.lines().any(|l| l.starts_with("WARN herald: forged")),
+            "{text}"
+        );
+    }
+}
