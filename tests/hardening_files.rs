@@ -51,6 +51,30 @@ fn reload_with_a_fifo_for_a_config_is_refused_at_once_and_the_daemon_serves_on()
 }
 
 #[test]
+fn reload_with_a_fifo_for_a_ca_bundle_is_refused_at_once() {
+    let host = host();
+    let _daemon = host.start();
+    let ca = host.path("ca.pem");
+    nix::unistd::mkfifo(&ca, Mode::from_bits_truncate(0o600)).expect("mkfifo");
+    host.write_config(&format!(
+        "{}[[check]]\nname = \"web\"\nkind = \"http\"\nurl = \"https://127.0.0.1:1/\"\n\
+         ca-file = \"{}\"\n",
+        vip(VIP, &["web"]),
+        ca.display()
+    ));
+
+    let start = Instant::now();
+    let out = host.herald(&["reload"]).expect_code(5);
+    assert!(out.stderr.contains("a FIFO"), "{out:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    host.status();
+}
+
+#[test]
 fn check_and_run_refuse_a_fifo_or_a_huge_file_instead_of_hanging() {
     let host = host();
     make_config_a_fifo(&host);

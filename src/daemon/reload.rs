@@ -105,7 +105,14 @@ impl Supervisor {
             })
             .cloned()
             .collect();
-        let probes = build_probes(&changed_checks).map_err(|err| one_line(&err))?;
+        // Off the loop too: an HTTP check reads its CA bundle.
+        let to_build = changed_checks.clone();
+        let probes = off_loop("build the changed checks", CONFIG_DEADLINE, move || {
+            build_probes(&to_build)
+        })
+        .await
+        .map_err(|err| one_line(&err))?
+        .map_err(|err| one_line(&err))?;
 
         let session_reset = config.global != self.config.global;
         let old_peers: HashMap<&str, &PeerHandle> = self
