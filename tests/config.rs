@@ -1404,3 +1404,27 @@ fn the_refusal_of_exposed_configurations_sees_through_symlinks_ancestors_and_own
     let err = Config::load(&link).unwrap_err().to_string();
     assert!(err.contains("owned by uid 65534"), "{err}");
 }
+
+#[test]
+fn a_password_file_others_could_change_or_a_fifo_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key_file = dir.path().join("tor1.key");
+    let text = format!(
+        "[global]\nasn = 65001\n[[peer]]\naddress = \"198.51.100.1\"\nasn = 1\npassword-file = \"{}\"\n",
+        key_file.display()
+    );
+    std::fs::write(&key_file, "s3cret-key\n").expect("write key");
+    nix::unistd::chown(&key_file, Some(nix::unistd::Uid::from_raw(65534)), None).expect("chown");
+    let err = Config::parse(&text, Path::new("t.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("owned by uid 65534"), "{err}");
+
+    std::fs::remove_file(&key_file).expect("remove");
+    nix::unistd::mkfifo(&key_file, nix::sys::stat::Mode::from_bits_truncate(0o600))
+        .expect("mkfifo");
+    let err = Config::parse(&text, Path::new("t.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("a FIFO"), "{err}");
+}

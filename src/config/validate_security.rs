@@ -57,7 +57,8 @@ impl Validator<'_> {
     }
 
     /// A key read from a file: its first line. Other users must not be
-    /// able to read it; a file they can is refused rather than trusted.
+    /// able to read it, nor change it (see `location`); a file they can is
+    /// refused rather than trusted.
     fn password_file(&mut self, file: &Spanned<String>, key: &str) -> Result<Secret, ConfigError> {
         let path = std::path::Path::new(file.get_ref());
         let fail = |this: &Self, why: String| this.error(file.span(), key, why);
@@ -67,6 +68,15 @@ impl Validator<'_> {
                 format!("{:?} is not an absolute path", file.get_ref()),
             ));
         }
+        let resolved = super::location::resolve(path)
+            .map_err(|e| fail(self, format!("cannot read {}: {e}", path.display())))?;
+        if let Some(why) = resolved.exposed {
+            return Err(fail(
+                self,
+                format!("refusing a key file other users could change: {why}"),
+            ));
+        }
+        let path = resolved.path.as_path();
         let metadata = std::fs::metadata(path)
             .map_err(|e| fail(self, format!("cannot read {}: {e}", path.display())))?;
         if metadata.permissions().mode() & 0o004 != 0 {
