@@ -10,7 +10,7 @@
 //! * [`read`]: a file herald reads (configuration, TCP MD5 key, CA
 //!   bundle, state) is a regular file of bounded size, or an error saying
 //!   what it is instead; opening never waits for a FIFO's writer.
-//! * [`off_loop`]: file work the daemon does while it runs happens on a
+//! * [`mod@off_loop`]: file work the daemon does while it runs happens on a
 //!   thread of its own, under a deadline, so that the event loop only
 //!   ever waits on a channel.
 //! * [`create`]: a file herald creates is created with `O_EXCL |
