@@ -154,8 +154,12 @@ fn a_failed_save_fails_the_command_and_is_retried_until_it_succeeds() {
     let _daemon = host.start();
     // A directory where the temporary file goes fails every save, as a
     // full disk would, whoever herald runs as.
+    // A save under way has the name for a moment.
     let blocker = host.path(".state.json.tmp");
-    std::fs::create_dir(&blocker).expect("mkdir");
+    support::wait::wait_until(Duration::from_secs(5), Duration::from_millis(10), || {
+        std::fs::create_dir(&blocker).map_err(|e| e.to_string())
+    })
+    .expect("mkdir");
     std::fs::write(blocker.join("keep"), "").expect("fill it");
 
     let out = host
