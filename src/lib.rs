@@ -45,6 +45,10 @@
 //! * [`daemon`] starts the tasks, serves signals and commands, reloads and
 //!   stops them in order; [`systemd`], [`metrics`] and [`state_file`] are
 //!   its links to the outside.
+//! * [`fsutil`] is how herald reads and creates files: regular files of
+//!   bounded size only, off the event loop under a deadline, never through
+//!   a planted symlink; [`text`] escapes operator text before it reaches a
+//!   log or a terminal.
 //!
 //! # Target layout of the BGP core and BFD
 //!
@@ -90,6 +94,7 @@ pub mod daemon;
 pub mod deadline;
 pub mod errors;
 pub mod fleet;
+pub mod fsutil;
 pub mod health;
 pub mod hooks;
 pub mod logging;
@@ -99,3 +104,4 @@ pub mod route;
 pub mod state_file;
 pub mod summary;
 pub mod systemd;
+pub mod text;

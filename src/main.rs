@@ -24,6 +24,7 @@ use herald::control::protocol::{self, ErrorCode, Request, Response, StatusReport
 use herald::control::render::render_status;
 use herald::daemon::restart::Ending;
 use herald::errors::one_line;
+use herald::text::escape_controls;
 use herald::{logging, summary};
 
 const EXIT_RUNTIME: u8 = 1;
@@ -211,7 +212,7 @@ fn ask(
 ) -> ExitCode {
     match client::request(&socket.socket, request, REQUEST_TIMEOUT) {
         Ok(Response::Error { code, message }) => {
-            eprintln!("herald: {message} ({code})");
+            eprintln!("herald: {} ({code})", escape_controls(&message));
             ExitCode::from(match code {
                 ErrorCode::UnknownVip | ErrorCode::InvalidConfig => EXIT_REFUSED,
                 _ => EXIT_RUNTIME,
@@ -228,7 +229,7 @@ fn ask(
 fn done(response: Response) -> ExitCode {
     match response {
         Response::Done { message } => {
-            println!("{message}");
+            println!("{}", escape_controls(&message));
             ExitCode::SUCCESS
         }
         other => unexpected(other),

@@ -1373,3 +1373,58 @@ fn a_configuration_other_users_could_change_is_refused() {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     assert!(Config::load(&path).is_ok());
 }
+
+#[test]
+fn the_refusal_of_exposed_configurations_sees_through_symlinks_ancestors_and_owners() {
+    use std::os::unix::fs::PermissionsExt;
+    let chmod = |path: &Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod")
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let open = dir.path().join("open");
+    let inner = open.join("inner");
+    std::fs::create_dir_all(&inner).expect("mkdir");
+    let real = inner.join("herald.toml");
+    std::fs::write(&real, "[global]\nasn = 65001\n").expect("write");
+    chmod(&real, 0o644);
+    let link = dir.path().join("herald.toml");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    assert!(Config::load(&link).is_ok());
+
+    // Any user may replace `inner`, and with it the file.
+    chmod(&open, 0o777);
+    for path in [&link, &real] {
+        let err = Config::load(path).unwrap_err().to_string();
+        assert!(err.contains("other users could change"), "{err}");
+        assert!(err.contains("/open is writable by every user"), "{err}");
+    }
+    chmod(&open, 0o755);
+
+    nix::unistd::chown(&real, Some(nix::unistd::Uid::from_raw(65534)), None).expect("chown");
+    let err = Config::load(&link).unwrap_err().to_string();
+    assert!(err.contains("owned by uid 65534"), "{err}");
+}
+
+#[test]
+fn a_password_file_others_could_change_or_a_fifo_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key_file = dir.path().join("tor1.key");
+    let text = format!(
+        "[global]\nasn = 65001\n[[peer]]\naddress = \"198.51.100.1\"\nasn = 1\npassword-file = \"{}\"\n",
+        key_file.display()
+    );
+    std::fs::write(&key_file, "s3cret-key\n").expect("write key");
+    nix::unistd::chown(&key_file, Some(nix::unistd::Uid::from_raw(65534)), None).expect("chown");
+    let err = Config::parse(&text, Path::new("t.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("owned by uid 65534"), "{err}");
+
+    std::fs::remove_file(&key_file).expect("remove");
+    nix::unistd::mkfifo(&key_file, nix::sys::stat::Mode::from_bits_truncate(0o600))
+        .expect("mkfifo");
+    let err = Config::parse(&text, Path::new("t.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("a FIFO"), "{err}");
+}

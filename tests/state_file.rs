@@ -6,7 +6,9 @@ use std::error::Error;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use herald::state_file::{Override, OverrideAction, Saved, StateError, StateFile};
+use herald::state_file::{
+    lock_path, Override, OverrideAction, Saved, StateError, StateFile, StateLock,
+};
 use ipnet::IpNet;
 
 fn overrides() -> BTreeMap<IpNet, Override> {
@@ -200,7 +202,13 @@ fn a_failed_save_keeps_the_previous_state() {
     fs::create_dir(dir.path().join(".state.json.tmp")).unwrap();
     let err = state.save(&Saved::default()).unwrap_err();
     assert!(
-        matches!(err, StateError::Write { step: "write", .. }),
+        matches!(
+            err,
+            StateError::Write {
+                step: "remove the leftover",
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(state.load().unwrap().overrides, overrides());
@@ -281,4 +289,110 @@ fn announced_routes_checks_and_the_exit_record_load_back_unchanged() {
     });
     state.save(&saved).unwrap();
     assert_eq!(state.load().unwrap(), saved);
+}
+
+#[test]
+fn a_symlink_planted_as_the_temporary_file_is_never_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("shadow");
+    fs::write(&victim, "root:x:0:0\n").unwrap();
+    let planted = dir.path().join(".state.json.tmp");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+
+    let state = StateFile::new(dir.path().join("state.json"));
+    state.save(&only(overrides())).unwrap();
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "root:x:0:0\n");
+    assert_eq!(state.load().unwrap().overrides, overrides());
+    assert!(fs::symlink_metadata(&planted).is_err(), "the link is gone");
+}
+
+#[test]
+fn a_second_lock_on_one_state_file_is_refused_naming_the_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state/state.json");
+    let first = StateLock::take(&path).unwrap();
+    assert_eq!(first.path(), lock_path(&path));
+    let err = StateLock::take(&path).unwrap_err();
+    let pid = std::process::id();
+    assert!(
+        matches!(err, StateError::Locked { holder: Some(p), .. } if p == pid),
+        "{err:?}"
+    );
+    assert!(err
+        .to_string()
+        .contains(&format!("in use by another herald (pid {pid})")));
+    drop(first);
+    assert!(
+        StateLock::take(&path).is_ok(),
+        "the lock ends with its holder"
+    );
+}
+
+#[test]
+fn a_lock_file_planted_as_a_symlink_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let victim = dir.path().join("victim");
+    fs::write(&victim, "precious").unwrap();
+    std::os::unix::fs::symlink(&victim, lock_path(&path)).unwrap();
+    assert!(matches!(
+        StateLock::take(&path),
+        Err(StateError::Lock { step: "open", .. })
+    ));
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+}
+
+#[test]
+fn a_corrupt_file_is_kept_aside_and_every_vip_starts_withdrawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    fs::write(&path, "{\"version\": 1, \"overri").unwrap();
+    let vips: Vec<IpNet> = vec!["192.0.2.10/32".parse().unwrap()];
+
+    let start = StateFile::new(path.clone())
+        .load_or_keep_aside(&vips)
+        .unwrap();
+    let lost = start.lost.expect("the file was corrupt");
+    assert!(lost.why.contains("is corrupt"), "{}", lost.why);
+    assert!(
+        !path.exists(),
+        "never left where the next save overwrites it"
+    );
+    assert_eq!(
+        fs::read_to_string(&lost.kept_as).unwrap(),
+        "{\"version\": 1, \"overri"
+    );
+    let name = lost.kept_as.file_name().unwrap().to_string_lossy();
+    assert!(name.starts_with("state.json.corrupt-"), "{name}");
+    let withdrawn = &start.saved.overrides[&vips[0]];
+    assert_eq!(withdrawn.action, OverrideAction::Withdraw);
+    let reason = withdrawn.reason.as_deref().unwrap();
+    assert!(
+        reason.contains(&*lost.kept_as.to_string_lossy()),
+        "{reason}"
+    );
+
+    // A file of a newer version is kept aside the same way; a second one
+    // in the same second gets a name of its own.
+    fs::write(&path, "{\"version\": 2}").unwrap();
+    let again = StateFile::new(path.clone())
+        .load_or_keep_aside(&vips)
+        .unwrap()
+        .lost
+        .expect("version 2 is unknown");
+    assert_ne!(again.kept_as, lost.kept_as);
+    assert!(again.kept_as.exists());
+}
+
+#[test]
+fn a_missing_or_good_file_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = StateFile::new(dir.path().join("state.json"));
+    let vips: Vec<IpNet> = vec!["192.0.2.10/32".parse().unwrap()];
+    let fresh = state.load_or_keep_aside(&vips).unwrap();
+    assert_eq!((fresh.saved, fresh.lost), (Saved::default(), None));
+    state.save(&only(overrides())).unwrap();
+    let start = state.load_or_keep_aside(&vips).unwrap();
+    assert_eq!(start.saved.overrides, overrides());
+    assert!(start.lost.is_none());
 }

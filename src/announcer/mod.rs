@@ -34,7 +34,7 @@ use tracing::{info, info_span, warn};
 
 use crate::bgp::wire::Family;
 use crate::config::{Config, DownAction, Vip};
-use crate::control::protocol::{Request, Response, StatusReport};
+use crate::control::protocol::{ErrorCode, Request, Response, StatusReport};
 use crate::deadline::sleep_opt;
 use crate::health::vip_state::{Announce, VipState};
 use crate::hooks;
@@ -282,17 +282,23 @@ impl Announcer {
                 (response, None) => {
                     let _ = reply.send(response);
                 }
-                (mut response, Some(saved)) => {
+                (response, Some(saved)) => {
                     // Answer once the override is on disk, so that the
                     // operator learns whether it survives a restart; the
-                    // announcer goes on meanwhile.
+                    // announcer goes on meanwhile. A failed save is an
+                    // error for the command (a non-zero exit), though the
+                    // change is in force and the writer tries again.
                     tokio::spawn(async move {
-                        if let (Err(err), Response::Done { message }) = (saved.await, &mut response)
-                        {
-                            message.push_str(&format!(
-                                " (not saved, so not kept across a restart: {err})"
-                            ));
-                        }
+                        let response = match (saved.await, response) {
+                            (Err(err), Response::Done { message }) => Response::Error {
+                                code: ErrorCode::Internal,
+                                message: format!(
+                                    "{message}, but not saved: until a retry succeeds, a \
+                                     restart would forget it ({err})"
+                                ),
+                            },
+                            (_, response) => response,
+                        };
                         let _ = reply.send(response);
                     });
                 }

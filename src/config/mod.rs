@@ -46,6 +46,10 @@ pub use error::{ConfigError, Warning};
 pub use health::{Check, CheckKind, Damping, Degrade, DownAction, HttpCheck};
 pub use validate_continuity::DEFAULT_RESTART_TIME;
 
+/// Longest configuration file herald reads: far beyond any real one (a
+/// thousand VIPs take about 100 KiB), short enough to parse in a moment.
+pub const MAX_CONFIG_LEN: u64 = 4 << 20;
+
 /// A validated configuration, every default resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -321,10 +325,13 @@ impl Config {
     /// Reads and validates the file at `path`.
     ///
     /// Warnings are returned for the caller to print; they never stop herald.
-    /// A file other users could change is refused (see [`location`]).
+    /// A file other users could change is refused (see [`location`]); so is
+    /// anything but a regular file of at most [`MAX_CONFIG_LEN`] bytes (see
+    /// [`crate::fsutil::read`]). What is read is the file the checked path
+    /// resolved to, so a symlink swapped after the check changes nothing.
     pub fn load(path: &Path) -> Result<(Config, Vec<Warning>), ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::io(path, e))?;
-        if let Some(why) = location::exposed(path) {
+        let resolved = location::resolve(path).map_err(|e| ConfigError::io(path, e))?;
+        if let Some(why) = resolved.exposed {
             return Err(ConfigError::at(
                 path,
                 None,
@@ -332,6 +339,14 @@ impl Config {
                 format!("refusing a configuration other users could change: {why}"),
             ));
         }
+        let bytes = crate::fsutil::read_regular(&resolved.path, MAX_CONFIG_LEN)
+            .map_err(|e| ConfigError::io(path, e))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            ConfigError::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        })?;
         Config::parse(&text, path)
     }
 

@@ -12,6 +12,8 @@ use super::{PeerSecurity, Secret};
 
 /// Longest TCP MD5 key Linux accepts (TCP_MD5SIG_MAXKEYLEN).
 const MAX_KEY_LEN: usize = 80;
+/// Longest key file read: the key and a comment or two.
+const MAX_KEY_FILE_LEN: u64 = 4096;
 
 impl Validator<'_> {
     pub(super) fn peer_security(
@@ -55,7 +57,8 @@ impl Validator<'_> {
     }
 
     /// A key read from a file: its first line. Other users must not be
-    /// able to read it; a file they can is refused rather than trusted.
+    /// able to read it, nor change it (see `location`); a file they can is
+    /// refused rather than trusted.
     fn password_file(&mut self, file: &Spanned<String>, key: &str) -> Result<Secret, ConfigError> {
         let path = std::path::Path::new(file.get_ref());
         let fail = |this: &Self, why: String| this.error(file.span(), key, why);
@@ -65,6 +68,15 @@ impl Validator<'_> {
                 format!("{:?} is not an absolute path", file.get_ref()),
             ));
         }
+        let resolved = super::location::resolve(path)
+            .map_err(|e| fail(self, format!("cannot read {}: {e}", path.display())))?;
+        if let Some(why) = resolved.exposed {
+            return Err(fail(
+                self,
+                format!("refusing a key file other users could change: {why}"),
+            ));
+        }
+        let path = resolved.path.as_path();
         let metadata = std::fs::metadata(path)
             .map_err(|e| fail(self, format!("cannot read {}: {e}", path.display())))?;
         if metadata.permissions().mode() & 0o004 != 0 {
@@ -76,8 +88,10 @@ impl Validator<'_> {
                 ),
             ));
         }
-        let text = std::fs::read_to_string(path)
+        let bytes = crate::fsutil::read_regular(path, MAX_KEY_FILE_LEN)
             .map_err(|e| fail(self, format!("cannot read {}: {e}", path.display())))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| fail(self, format!("{} is not UTF-8 text", path.display())))?;
         let first = text.lines().next().unwrap_or_default().to_string();
         self.md5_key(file, first, key)
     }

@@ -22,6 +22,8 @@ use std::time::Duration;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use crate::text::escape_controls;
+
 /// The version every line of this protocol carries.
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -381,7 +383,8 @@ impl Request {
             "drain" => &["time_ms"],
             other => {
                 return Err(ProtocolError::bad_request(format!(
-                    "unknown command `{other}`"
+                    "unknown command `{}`",
+                    escape_controls(other)
                 )))
             }
         };
@@ -404,9 +407,10 @@ impl Request {
             "reload" => Request::Reload,
             "undrain" => Request::Undrain,
             "restart" => Request::Restart,
+            // Stored, logged, shown and handed to hooks from here on.
             "withdraw" => Request::Withdraw {
                 target: parse_target(wire.vips, wire.all)?,
-                reason: wire.reason,
+                reason: wire.reason.map(|r| escape_controls(&r).into_owned()),
             },
             "announce" => Request::Announce {
                 target: parse_target(wire.vips, wire.all)?,
@@ -465,7 +469,10 @@ pub fn parse_vip(text: &str) -> Result<IpNet, ProtocolError> {
     let prefix = match text.parse::<IpNet>() {
         Ok(prefix) => prefix,
         Err(_) => text.parse::<IpAddr>().map(IpNet::from).map_err(|_| {
-            ProtocolError::bad_request(format!("`{text}` is not an IP prefix or address"))
+            ProtocolError::bad_request(format!(
+                "`{}` is not an IP prefix or address",
+                escape_controls(text)
+            ))
         })?,
     };
     if prefix.trunc() != prefix {

@@ -7,6 +7,7 @@
 use std::fmt::Write;
 
 use super::protocol::{BfdStatus, CheckStatus, DrainStatus, PeerStatus, StatusReport, VipStatus};
+use crate::text::escape_controls;
 
 /// Renders a status report as a header and PEERS, VIPS and CHECKS tables.
 pub fn render_status(report: &StatusReport) -> String {
@@ -181,11 +182,10 @@ fn dash() -> String {
     "-".to_string()
 }
 
-/// Keeps free text (reasons, errors) on one line of the table.
+/// Keeps free text (reasons, errors) on one line of the table, and the
+/// terminal out of its control (see [`escape_controls`]).
 fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    escape_controls(text).into_owned()
 }
 
 /// Writes a titled table, columns padded to their widest cell and
@@ -246,6 +246,6 @@ mod tests {
 
     #[test]
     fn control_characters_in_free_text_stay_on_one_line() {
-        assert_eq!(clean("disk\nreplacement\t"), "disk replacement ");
+        assert_eq!(clean("disk\nreplacement\t"), "disk\\nreplacement\\t");
     }
 }

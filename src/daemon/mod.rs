@@ -31,9 +31,12 @@ use crate::control::protocol::{
     Response, StatusReport,
 };
 use crate::control::server::{Command, ControlError, ControlSocket};
+use crate::fsutil::{off_loop, Stalled};
 use crate::health::probe::{Probe, ProbeError};
 use crate::metrics::{self, Metrics};
-use crate::state_file::{unix_now, Change, ExitKind, ExitRecord, StateFile, StateWriter};
+use crate::state_file::{
+    unix_now, Change, ExitKind, ExitRecord, Saved, StateError, StateFile, StateLock, StateWriter,
+};
 use crate::systemd::Notifier;
 use restart::Ending;
 use tasks::{CheckHandle, PeerHandle};
@@ -43,6 +46,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Verdict flips and requests waiting for the announcer; a full queue
 /// makes check tasks wait, which only delays their next probe.
 const EVENT_QUEUE: usize = 1024;
+/// How long taking the state file's lock and reading it may take.
+const STATE_DEADLINE: Duration = Duration::from_secs(10);
 /// How often systemd's STATUS= line is refreshed.
 const STATUS_EVERY: Duration = Duration::from_secs(2);
 
@@ -61,6 +66,10 @@ pub enum DaemonError {
     Signals(#[source] std::io::Error),
     #[error("control socket")]
     Control(#[source] ControlError),
+    #[error("cannot use the state file")]
+    State(#[source] StateError),
+    #[error("waiting on the file system")]
+    FileSystem(#[source] Stalled),
     #[error("BFD")]
     Bfd(#[source] std::io::Error),
     #[error("cannot listen for metrics on {address}")]
@@ -132,6 +141,10 @@ async fn serve(config: Config) -> Result<Ending, DaemonError> {
         daemon.socket_group.as_deref(),
     )
     .map_err(DaemonError::Control)?;
+    // Before anything that acts on the saved state: a second daemon must
+    // learn that it is one before it touches the first one's overrides.
+    let state_file = StateFile::new(daemon.state_file.clone());
+    let (_state_lock, mut saved) = open_state(&state_file, &config).await?;
     let metrics = Metrics::new();
     let metrics_listener = match daemon.metrics {
         Some(address) => Some(
@@ -144,21 +157,6 @@ async fn serve(config: Config) -> Result<Ending, DaemonError> {
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (events, events_rx) = mpsc::channel(EVENT_QUEUE);
-    if let Some(why) = location::exposed(&daemon.state_file) {
-        warn!(
-            %why,
-            "other users could change the state file and with it which VIPs stay withdrawn; \
-             move global.state-file to a private directory"
-        );
-    }
-    let state_file = StateFile::new(daemon.state_file.clone());
-    let mut saved = state_file.load().unwrap_or_else(|err| {
-        error!(
-            err = %crate::errors::one_line(&err),
-            "ignoring the saved state: no overrides, and every VIP starts under its checks"
-        );
-        Default::default()
-    });
     let resume = restart::resume(&saved, &config);
     saved.exit = None;
     let (state, state_task) = StateWriter::spawn(state_file, saved.clone());
@@ -300,10 +298,49 @@ async fn serve(config: Config) -> Result<Ending, DaemonError> {
     let _ = shutdown_tx.send(true);
     let _ = announcer_task.await;
     drop(sup);
-    let _ = state_task.await;
+    if tokio::time::timeout(SHUTDOWN_GRACE, state_task)
+        .await
+        .is_err()
+    {
+        warn!("the state file is still being written; exiting anyway");
+    }
     info!(?ending, "stopped");
     drop(carried);
     Ok(ending)
+}
+
+/// Takes the state file's lock and loads it (see `state_file::recover`),
+/// on a thread of its own. A file that could not be loaded is logged as
+/// the error it is: every VIP starts withdrawn.
+async fn open_state(file: &StateFile, config: &Config) -> Result<(StateLock, Saved), DaemonError> {
+    let vips: Vec<_> = config.vips.iter().map(|v| v.prefix).collect();
+    let file = file.clone();
+    let (exposed, lock, start) = off_loop("open the state file", STATE_DEADLINE, move || {
+        let exposed = location::exposed(file.path());
+        let lock = StateLock::take(file.path())?;
+        Ok::<_, StateError>((exposed, lock, file.load_or_keep_aside(&vips)?))
+    })
+    .await
+    .map_err(DaemonError::FileSystem)?
+    .map_err(DaemonError::State)?;
+    if let Some(why) = exposed {
+        warn!(
+            %why,
+            "other users could change the state file and with it which VIPs stay withdrawn; \
+             move global.state-file to a private directory"
+        );
+    }
+    if let Some(lost) = &start.lost {
+        error!(
+            err = %lost.why,
+            kept_as = %lost.kept_as.display(),
+            vips = config.vips.len(),
+            "THE STATE FILE COULD NOT BE LOADED: overrides may have been lost, so every VIP \
+             starts withdrawn; check the file kept aside, then `herald auto` each VIP that \
+             may be announced"
+        );
+    }
+    Ok((lock, start.saved))
 }
 
 fn build_probes(checks: &[Check]) -> Result<Vec<Probe>, DaemonError> {
@@ -346,15 +383,14 @@ impl Supervisor {
                     if matches!(command.request, Request::Restart) {
                         // The new process reads the file again: one that
                         // would not start must not cost the routes.
-                        let answer = match Config::load(&self.config.source) {
+                        let answer = match self.load_config().await {
                             Ok(_) => Response::Done {
                                 message: "restarting in place".to_string(),
                             },
                             Err(err) => Response::Error {
                                 code: ErrorCode::InvalidConfig,
                                 message: format!(
-                                    "restart refused, the new daemon could not start: {}",
-                                    crate::errors::one_line(&err)
+                                    "restart refused, the new daemon could not start: {err}"
                                 ),
                             },
                         };

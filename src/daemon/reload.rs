@@ -9,6 +9,7 @@
 //! at the next start.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tracing::{error, info, warn};
@@ -18,10 +19,43 @@ use super::{build_probes, Supervisor};
 use crate::announcer::{Event, Reload};
 use crate::bfd::{Mux, SessionHandle};
 use crate::bgp::wire::{iana, Notification};
-use crate::config::{Config, Peer};
+use crate::config::{Config, Peer, Warning};
 use crate::errors::one_line;
+use crate::fsutil::off_loop;
+
+/// How long reading the configuration, with the key files it names, may
+/// take: a local file takes microseconds, a hung file system forever.
+const CONFIG_DEADLINE: Duration = Duration::from_secs(5);
 
 impl Supervisor {
+    /// Reads and validates the configuration file on a thread of its own
+    /// (see `fsutil::off_loop`), so that a FIFO or a hung mount where the
+    /// file should be delays this answer, never a keepalive.
+    ///
+    /// A file that moves `global.state-file` is refused: this daemon holds
+    /// the lock on the old file and keeps its overrides there, and a new
+    /// daemon reading the new, empty one would forget them (herald(8),
+    /// FILES).
+    pub(super) async fn load_config(&self) -> Result<(Config, Vec<Warning>), String> {
+        let path = self.config.source.clone();
+        let loaded = off_loop("read the configuration", CONFIG_DEADLINE, move || {
+            Config::load(&path)
+        })
+        .await
+        .map_err(|err| one_line(&err))?
+        .map_err(|err| one_line(&err))?;
+        let (old, new) = (&self.config.daemon.state_file, &loaded.0.daemon.state_file);
+        if old != new {
+            return Err(format!(
+                "global.state-file changes from {} to {}, which would lose the saved \
+                 overrides: stop herald, move the file, then start herald",
+                old.display(),
+                new.display()
+            ));
+        }
+        Ok(loaded)
+    }
+
     /// Reloads the configuration file; returns what changed, or why the
     /// file was refused.
     pub(super) async fn reload(&mut self) -> Result<String, String> {
@@ -36,7 +70,7 @@ impl Supervisor {
     }
 
     async fn reload_file(&mut self) -> Result<String, String> {
-        let (config, warnings) = Config::load(&self.config.source).map_err(|err| one_line(&err))?;
+        let (config, warnings) = self.load_config().await?;
         for warning in &warnings {
             warn!("{warning}");
         }
@@ -71,7 +105,14 @@ impl Supervisor {
             })
             .cloned()
             .collect();
-        let probes = build_probes(&changed_checks).map_err(|err| one_line(&err))?;
+        // Off the loop too: an HTTP check reads its CA bundle.
+        let to_build = changed_checks.clone();
+        let probes = off_loop("build the changed checks", CONFIG_DEADLINE, move || {
+            build_probes(&to_build)
+        })
+        .await
+        .map_err(|err| one_line(&err))?
+        .map_err(|err| one_line(&err))?;
 
         let session_reset = config.global != self.config.global;
         let old_peers: HashMap<&str, &PeerHandle> = self

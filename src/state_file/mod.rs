@@ -64,34 +64,45 @@
 //! system replaces the name atomically, so a reader, or herald after a
 //! crash or power loss, sees either the old or the new state, never a mix.
 //! The directory is flushed too, because the rename is a change to the
-//! directory and is only durable once the directory is. A temporary file
-//! left behind by a crash is ignored by [`load`] and overwritten by the next
-//! [`save`].
+//! directory and is only durable once the directory is. The temporary file
+//! is created with `O_EXCL | O_NOFOLLOW` (see `fsutil::create`): a symlink
+//! planted under its name is removed, never written through. A temporary
+//! file left behind by a crash is ignored by [`load`] and replaced by the
+//! next [`save`].
 //!
-//! Only the daemon writes this file; concurrent writers are not supported.
+//! Only one daemon writes this file: it holds [`StateLock`] while it runs.
+//! A file that cannot be loaded is kept aside, never overwritten (see
+//! [`StateFile::load_or_keep_aside`]).
 //!
 //! [`save`]: StateFile::save
 //! [`load`]: StateFile::load
 
 use std::collections::BTreeMap;
-use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
+use std::fs::{self, DirBuilder, File, Permissions};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use crate::bfd::ResumeState;
+use crate::fsutil::create_new;
 use crate::health::vip_state::Announce;
 use crate::route::RouteAttrs;
 
+mod lock;
+mod recover;
 mod writer;
 
+pub use lock::{lock_path, StateLock};
+pub use recover::{Lost, Start};
 pub use writer::{Change, StateWriter};
 
 /// The only format version this herald reads and writes.
 const VERSION: u64 = 1;
+/// Longest state file read: some 40,000 overrides with long reasons.
+pub const MAX_STATE_LEN: u64 = 16 << 20;
 /// Owner writes, group (e.g. a monitoring user) reads, others nothing.
 const FILE_MODE: u32 = 0o640;
 /// The same for the directory, which must also be searchable.
@@ -147,6 +158,38 @@ pub enum StateError {
         path: PathBuf,
         /// The version found in the file.
         found: u64,
+    },
+    /// Another process holds the lock on the state file.
+    #[error(
+        "state file {} is in use by another herald{}; one state file serves one daemon",
+        .path.display(),
+        .holder.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
+    )]
+    Locked {
+        /// The state file.
+        path: PathBuf,
+        /// The PID the holder wrote into the lock file, if readable.
+        holder: Option<u32>,
+    },
+    /// The lock file could not be opened, locked or written.
+    #[error("cannot {step} the lock file {}", .path.display())]
+    Lock {
+        /// What was being done.
+        step: &'static str,
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// A file that could not be loaded could not be moved aside either.
+    #[error("cannot keep the unloadable state file {} aside as {}", .path.display(), .to.display())]
+    KeepAside {
+        /// The state file.
+        path: PathBuf,
+        /// The name it was to get.
+        to: PathBuf,
+        /// Why.
+        source: io::Error,
     },
     /// One step of an atomic save failed; the previous state is intact.
     #[error("cannot save state: cannot {step} {}", .path.display())]
@@ -257,11 +300,11 @@ impl StateFile {
     /// Reads the saved state.
     ///
     /// A missing file is a fresh host and yields an empty state. A file that
-    /// cannot be read or parsed is an error naming the file; the caller is
-    /// expected to log it loudly and start without overrides rather than
-    /// not start at all.
+    /// cannot be read (not a regular file, longer than [`MAX_STATE_LEN`])
+    /// or parsed is an error naming the file; the daemon goes through
+    /// [`StateFile::load_or_keep_aside`] instead.
     pub fn load(&self) -> Result<Saved, StateError> {
-        let bytes = match fs::read(&self.path) {
+        let bytes = match crate::fsutil::read_regular(&self.path, MAX_STATE_LEN) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Saved::default()),
             Err(source) => {
@@ -291,10 +334,7 @@ impl StateFile {
     /// Creates the directory (mode 0750) if it is missing. The file gets
     /// mode 0640. On error the previous file is left as it was.
     pub fn save(&self, saved: &Saved) -> Result<(), StateError> {
-        let dir = match self.path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
+        let dir = dir_of(&self.path);
         let Some(name) = self.path.file_name() else {
             return Err(StateError::Write {
                 step: "write to",
@@ -359,6 +399,14 @@ pub fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// The directory of the file `path`.
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
 /// Creates `dir` and its parents if missing, the last one with [`DIR_MODE`]
 /// whatever the umask.
 fn create_dir(dir: &Path) -> Result<(), StateError> {
@@ -378,24 +426,28 @@ fn create_dir(dir: &Path) -> Result<(), StateError> {
     fs::set_permissions(dir, Permissions::from_mode(DIR_MODE)).map_err(error)
 }
 
-/// Writes `contents` to `path` with [`FILE_MODE`] and flushes it to disk.
+/// Writes `contents` to the new file `path` with [`FILE_MODE`] and flushes
+/// it to disk. Whatever has that name already, a crash's leftover or a
+/// symlink someone planted, is removed first, never written through.
 fn write_synced(path: &Path, contents: &[u8]) -> Result<(), StateError> {
-    let write = || -> io::Result<()> {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(FILE_MODE)
-            .open(path)?;
-        // The mode above only applies to a new file and is masked by the
-        // umask; a leftover temporary file keeps whatever it had.
-        file.set_permissions(Permissions::from_mode(FILE_MODE))?;
-        file.write_all(contents)?;
-        file.sync_all()
+    let error = |step| {
+        move |source| StateError::Write {
+            step,
+            path: path.to_path_buf(),
+            source,
+        }
     };
-    write().map_err(|source| StateError::Write {
-        step: "write",
-        path: path.to_path_buf(),
-        source,
-    })
+    let mut file = match create_new(path, FILE_MODE) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            fs::remove_file(path).map_err(error("remove the leftover"))?;
+            create_new(path, FILE_MODE)
+        }
+        other => other,
+    }
+    .map_err(error("create"))?;
+    // The mode given at creation is masked by the umask.
+    file.set_permissions(Permissions::from_mode(FILE_MODE))
+        .and_then(|()| file.write_all(contents))
+        .and_then(|()| file.sync_all())
+        .map_err(error("write"))
 }

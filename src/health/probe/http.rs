@@ -18,6 +18,8 @@ use crate::config::HttpCheck;
 
 /// Most body bytes read when looking for the expected substring.
 const BODY_LIMIT: usize = 64 * 1024;
+/// Longest CA bundle read: the whole Mozilla bundle is about 220 KiB.
+const MAX_CA_FILE_LEN: u64 = 4 << 20;
 
 /// One HTTP check with its client.
 #[derive(Debug)]
@@ -61,9 +63,11 @@ impl HttpProbe {
             .pool_max_idle_per_host(0)
             .danger_accept_invalid_certs(!check.tls_verify);
         if let Some(path) = &check.ca_file {
-            let pem = std::fs::read(path).map_err(|source| ProbeError::CaFileUnreadable {
-                path: path.clone(),
-                source,
+            let pem = crate::fsutil::read_regular(path, MAX_CA_FILE_LEN).map_err(|source| {
+                ProbeError::CaFileUnreadable {
+                    path: path.clone(),
+                    source,
+                }
             })?;
             let certs =
                 Certificate::from_pem_bundle(&pem).map_err(|source| ProbeError::CaFileInvalid {
